@@ -1,0 +1,89 @@
+// Loading and validating rule packs: YAML (yaml-cpp) with source marks, every
+// error reported as file:line:column, all errors at once.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zicht/rules/rule_pack.h"
+
+namespace zicht::rules {
+
+struct Diagnostic {
+  SourceMark mark;
+  std::string message;
+  std::string ToString() const;  // "file:line:column: message"
+};
+
+struct LoadOptions {
+  // Longest history kept per series of buckets (default 400d). A window, or five
+  // windows for trend_ratio, longer than this does not validate.
+  TimeMs retention_ms = 400 * kMsPerDay;
+  size_t max_pack_bytes = 4u << 20;   // refuse larger files (default 4 MiB)
+  size_t max_rules = 1000;            // per pack (default 1000)
+  size_t max_indicators = 1000;       // per pack (default 1000)
+  size_t max_conditions = 64;         // per rule (default 64)
+  // Directory tried after the working directory for relative reference files;
+  // empty = the pack's own directory.
+  std::string reference_base_dir;
+};
+
+struct PackLoadResult {
+  std::optional<RulePack> pack;  // set only when there are no errors
+  std::vector<Diagnostic> errors;
+};
+
+PackLoadResult LoadRulePackFile(const std::string& path, const LoadOptions& options = {});
+// `file_name` is used in marks and messages.
+PackLoadResult LoadRulePackText(std::string_view yaml, const std::string& file_name,
+                                const LoadOptions& options = {});
+
+// The packs the engine runs, validated together, with global indices.
+class RuleSet {
+ public:
+  struct Indicator {
+    int pack = 0;                 // index into packs()
+    const IndicatorSpec* spec = nullptr;
+    std::string key;              // "pack/indicator"
+    bool uses_trend = false;      // some rule reads trend_ratio of it
+    TimeMs history_ms = 0;        // window, or 5 windows when uses_trend
+  };
+  struct Rule {
+    int pack = 0;
+    const RuleSpec* spec = nullptr;
+    std::vector<int> condition_indicator;  // per condition: index into indicators()
+  };
+
+  const std::vector<RulePack>& packs() const { return packs_; }
+  // Built-in types first, then declared ones (a type declared by two packs must
+  // be declared identically).
+  const std::vector<EventTypeSpec>& event_types() const { return event_types_; }
+  const std::vector<Indicator>& indicators() const { return indicators_; }
+  const std::vector<Rule>& rules() const { return rules_; }
+  // Hash over the pack versions, in load order.
+  const std::string& version() const { return version_; }
+
+ private:
+  friend struct RuleSetBuilder;
+  std::vector<RulePack> packs_;
+  std::vector<EventTypeSpec> event_types_;
+  std::vector<Indicator> indicators_;
+  std::vector<Rule> rules_;
+  std::string version_;
+};
+
+struct RuleSetLoadResult {
+  std::shared_ptr<const RuleSet> rule_set;  // set only when there are no errors
+  std::vector<Diagnostic> errors;
+};
+
+// Loads every pack and checks them together (conflicting event type
+// declarations, two packs with the same name).
+RuleSetLoadResult LoadRuleSet(const std::vector<std::string>& paths,
+                              const LoadOptions& options = {});
+RuleSetLoadResult BuildRuleSet(std::vector<RulePack> packs);
+
+}  // namespace zicht::rules
