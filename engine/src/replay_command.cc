@@ -1,0 +1,13 @@
+// TEMPORARY placeholder until this command is built (see the owning issue).
+#include <fmt/format.h>
+
+#include "zicht/engine/commands.h"
+
+namespace zicht::engine {
+
+int ReplayCommand(const ReplayCommandOptions&) {
+  fmt::print(stderr, "zicht: this command is not built yet\n");
+  return 1;
+}
+
+}  // namespace zicht::engine
