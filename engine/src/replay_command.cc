@@ -1,13 +1,135 @@
-// TEMPORARY placeholder until this command is built (see the owning issue).
+// zicht replay: a finite JSONL file through the engine as fast as possible.
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <filesystem>
+
+#include "zicht/connectors/file.h"
 #include "zicht/engine/commands.h"
+#include "zicht/engine/engine.h"
+#include "zicht/engine/setup.h"
 
 namespace zicht::engine {
 
-int ReplayCommand(const ReplayCommandOptions&) {
-  fmt::print(stderr, "zicht: this command is not built yet\n");
-  return 1;
+int ReplayCommand(const ReplayCommandOptions& options) {
+  auto lateness = ParseDuration(options.allowed_lateness);
+  if (!lateness) {
+    fmt::print(stderr, "zicht replay: --allowed-lateness '{}' is not a duration like 1d or 12h\n",
+               options.allowed_lateness);
+    return 2;
+  }
+  EngineSetupOptions setup_options;
+  setup_options.rule_files = options.rule_files;
+  setup_options.municipalities_path = options.municipalities_path;
+  setup_options.allowed_lateness_ms = lateness->ms();
+  auto plan = BuildPlanFromFiles(setup_options);
+  if (!plan.ok()) {
+    fmt::print(stderr, "{}\n", plan.status().message());
+    return 1;
+  }
+
+  TemporaryDirectory temp_dir;
+  std::string state_dir = options.state_dir;
+  if (state_dir.empty()) {
+    auto made = TemporaryDirectory::Make("zicht-replay-");
+    if (!made.ok()) {
+      fmt::print(stderr, "zicht replay: {}\n", made.status().message());
+      return 1;
+    }
+    temp_dir = std::move(*made);
+    state_dir = temp_dir.path();
+  }
+  auto store = OpenRocksDbStateStore(state_dir);
+  if (!store.ok()) {
+    fmt::print(stderr, "zicht replay: {}\n", store.status().message());
+    return 1;
+  }
+  auto alerts = connectors::OpenJsonlSink(options.alerts_path);
+  if (!alerts.ok()) {
+    fmt::print(stderr, "zicht replay: {}\n", alerts.status().message());
+    return 1;
+  }
+  connectors::RecordSinkPtr dead_letters;
+  if (!options.dead_letter_path.empty()) {
+    auto dl = connectors::OpenDeadLetterFileSink(options.dead_letter_path);
+    if (!dl.ok()) {
+      fmt::print(stderr, "zicht replay: {}\n", dl.status().message());
+      return 1;
+    }
+    dead_letters = std::move(*dl);
+  }
+
+  EngineOptions engine_options;
+  engine_options.allowed_lateness_ms = lateness->ms();
+  engine_options.partitions = options.partitions;
+  Engine engine(*plan, store->get(), alerts->get(), dead_letters.get(), engine_options);
+  if (Status s = engine.Open(); !s.ok()) {
+    fmt::print(stderr, "zicht replay: {}\n", s.ToString());
+    return 1;
+  }
+
+  // Continue where a previous replay of the same file stopped.
+  std::string source_id = "stdin";
+  if (options.input_path != "-") {
+    auto id = connectors::IdentifyFile(options.input_path);
+    if (!id.ok()) {
+      fmt::print(stderr, "zicht replay: {}\n", id.status().message());
+      return 1;
+    }
+    source_id = fmt::format("file:{}:{}", id->device, id->inode);
+  }
+  engine.SetSourceId(0, source_id);
+  SourcePosition start = engine.Position(0);
+  connectors::FileSourceOptions source_options;
+  source_options.path = options.input_path;
+  if (source_id != "stdin" && start.next_offset > 0) {
+    source_options.start_offset = start.next_offset;
+    source_options.start_line = start.line;
+    if (!options.quiet) {
+      fmt::print(stderr, "zicht replay: resuming {} at line {}\n", options.input_path, start.line);
+    }
+  }
+  auto source = connectors::OpenFileSource(source_options);
+  if (!source.ok()) {
+    fmt::print(stderr, "zicht replay: {}\n", source.status().message());
+    return 1;
+  }
+  const std::string source_name = options.input_path == "-"
+                                      ? std::string("stdin")
+                                      : std::filesystem::path(options.input_path).filename().string();
+
+  auto started = std::chrono::steady_clock::now();
+  std::vector<connectors::SourceRecord> batch;
+  Status status;
+  int64_t since_commit = 0;
+  while (true) {
+    status = (*source)->Poll(&batch, std::chrono::milliseconds(1000));
+    if (status.code() == StatusCode::kAborted) {
+      status = Status::Ok();
+      break;
+    }
+    if (!status.ok()) break;
+    for (const connectors::SourceRecord& r : batch) {
+      status = engine.Process(r, source_name, /*route_by_municipality=*/true);
+      if (!status.ok()) break;
+      if (++since_commit >= engine_options.commit_every_records) {
+        status = engine.Commit();
+        since_commit = 0;
+        if (!status.ok()) break;
+      }
+    }
+    if (!status.ok()) break;
+  }
+  if (status.ok()) status = engine.Drain();
+  if (status.ok()) status = engine.Commit();
+  if (!status.ok()) {
+    fmt::print(stderr, "zicht replay: {}\n", status.ToString());
+    return 1;
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!options.quiet) PrintSummary(engine, seconds, options.dead_letter_path.empty());
+  return 0;
 }
 
 }  // namespace zicht::engine

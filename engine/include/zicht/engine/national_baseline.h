@@ -1,0 +1,83 @@
+// NationalBaseline: the national figures every municipality is compared with.
+// They are pooled over the final (closed) windows of all municipalities at a
+// final bucket F, so that they do not depend on arrival order or on how
+// municipalities are spread over partitions and instances: every partition
+// publishes its final windows per F, and figures for F exist once every
+// active partition has published F (docs/consistency.md).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "zicht/engine/plan.h"
+#include "zicht/engine/window_store.h"
+
+namespace zicht::engine {
+
+// National figures of one indicator at one final bucket.
+struct NationalFigures {
+  bool valid = false;       // false: the national rate is 0 or undefined
+  double rate = 0;          // national rate per `per` (count, sum), share, mean or value
+  int64_t total_match = 0;
+  int64_t total_all = 0;
+  FixedSum total_sum = 0;
+  std::vector<double> rate_of;      // per municipality (global index), NaN if undefined
+  std::vector<double> sorted_rates; // defined rates, ascending (percentile)
+};
+
+// Rate of a municipality from its window aggregate (NaN when undefined).
+double MunicipalityRate(const IndicatorDef& ind, const WindowAgg& agg, int64_t population);
+
+struct NationalBaselineOptions {
+  // Final buckets kept per partition and unit: how far partitions may drift apart
+  // in event time before figures for the slowest are gone (default 64).
+  int history = 64;
+};
+
+class NationalBaseline {
+ public:
+  NationalBaseline(const Plan& plan, std::vector<int> active_partitions,
+                   NationalBaselineOptions options = {});
+
+  // Records the final windows of a partition's municipalities at its final
+  // bucket `final_bucket` of unit `hours`.
+  void Publish(int partition, bool hours, int64_t final_bucket, const WindowStore& store);
+  // Whether every active partition has published `final_bucket` (or later).
+  bool Complete(bool hours, int64_t final_bucket) const;
+  // Lowest final bucket published by all active partitions (nullopt: none yet).
+  std::optional<int64_t> CompleteUpTo(bool hours) const;
+
+  // Figures of an indicator at `final_bucket`; requires Complete(). Cached.
+  const NationalFigures& Figures(int indicator, int64_t final_bucket);
+  // Figures of a reference indicator (no bucket).
+  const NationalFigures& ReferenceFigures(int indicator) const {
+    return reference_figures_[static_cast<size_t>(indicator)];
+  }
+
+ private:
+  struct Snapshot {
+    int64_t final_bucket = 0;
+    // Per indicator of the unit: (global municipality, final window).
+    std::vector<std::vector<std::pair<int, WindowAgg>>> by_indicator;
+  };
+  struct PartitionHistory {
+    std::deque<Snapshot> snapshots[2];  // [hours], oldest first
+    std::optional<int64_t> latest[2];
+  };
+  const Snapshot* Find(int partition, bool hours, int64_t final_bucket) const;
+
+  const Plan& plan_;
+  NationalBaselineOptions options_;
+  std::map<int, PartitionHistory> partitions_;
+  std::vector<std::vector<int>> unit_indicators_;  // [hours] -> event indicators of that unit
+  std::vector<int> slot_in_unit_;                  // indicator -> position in its unit list
+  // Cache: indicator -> (final bucket -> figures), a few buckets deep.
+  std::vector<std::map<int64_t, NationalFigures>> cache_;
+  std::vector<NationalFigures> reference_figures_;
+};
+
+}  // namespace zicht::engine

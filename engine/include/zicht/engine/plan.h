@@ -1,0 +1,128 @@
+// Plan: a rule set compiled against the municipality table into what the hot
+// path needs: bucket series (what to count), indicators (windows over series),
+// rules (conditions over indicators) and reference-indicator values.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "zicht/base/status.h"
+#include "zicht/engine/event.h"
+#include "zicht/engine/municipalities.h"
+#include "zicht/rules/loader.h"
+
+namespace zicht::engine {
+
+// A `where` clause compiled against the field schema.
+struct CompiledFilter {
+  int field = -1;
+  rules::FieldType type = rules::FieldType::kString;
+  uint64_t value_mask = 0;             // enumerated strings: bit i = values[i] accepted
+  std::vector<std::string> strings;    // free strings
+  std::vector<double> numbers;
+  int bool_mask = 0;                   // bit 0 false, bit 1 true
+
+  bool Matches(const FieldValue& v) const;
+};
+
+// Sums are kept in fixed point (micro-units) so that every aggregate is exact
+// and independent of the order of additions: restarts, partitionings and peer
+// implementations give bit-identical results.
+__extension__ typedef __int128 FixedSum;  // __extension__: GCC/Clang builtin type
+inline constexpr double kFixedScale = 1e6;
+FixedSum ToFixed(double v);
+inline double FromFixed(FixedSum s) { return static_cast<double>(s) / kFixedScale; }
+
+// What is counted per (municipality, bucket): events of a type that pass the
+// filters, all events of the type, and the sum of a field over the passing ones.
+struct SeriesDef {
+  uint64_t key = 0;          // stable across reloads: hash of the normalised definition
+  std::string description;   // "property_sale where buyer_type in [company, foreign_company] /day"
+  int event_type = -1;
+  std::vector<CompiledFilter> filters;
+  int sum_field = -1;
+  bool count_all = false;    // some share indicator needs the denominator
+  bool hours = false;
+  TimeMs bucket_ms = kMsPerDay;
+  int64_t retention = 0;     // buckets kept
+  std::vector<int> indicators;
+  std::vector<int> rules;        // rules reading an indicator of this series
+  std::vector<int> share_rules;  // rules reading a share indicator of it (an event
+                                 // that fails the filter still updates those)
+};
+
+struct IndicatorDef {
+  int index = 0;  // == position in Plan::indicators, == RuleSet indicator index
+  const rules::IndicatorSpec* spec = nullptr;
+  std::string key;  // "pack/indicator"
+  int series = -1;  // -1 for reference indicators
+  int64_t window = 0;   // buckets
+  int windows = 1;      // 5 when trend_ratio is read (current + 4 previous)
+  rules::Aggregate aggregate = rules::Aggregate::kCount;
+  double per = 1000;
+  int reference = -1;   // index into Plan::reference_values
+};
+
+struct RuleDef {
+  const rules::RuleSpec* spec = nullptr;
+  std::string pack;
+  std::vector<int> condition_indicator;
+  std::vector<int> series;  // distinct series behind its indicators (evidence)
+  // Critical counts of poisson_p conditions depend on expected counts only.
+  bool any_poisson = false;
+};
+
+// Values of the reference (table) indicators per municipality.
+struct ReferenceValues {
+  std::string path;
+  std::string column;
+  std::vector<std::optional<double>> by_municipality;
+};
+
+struct PlanOptions {
+  TimeMs allowed_lateness_ms = kMsPerDay;  // SPEC default 1d
+  // Extra buckets of history beyond what the windows need (default 2).
+  int64_t slack_buckets = 2;
+};
+
+class Plan {
+ public:
+  static Result<std::shared_ptr<const Plan>> Build(std::shared_ptr<const rules::RuleSet> rule_set,
+                                                   MunicipalityTablePtr municipalities,
+                                                   const PlanOptions& options = {});
+
+  const rules::RuleSet& rule_set() const { return *rule_set_; }
+  const std::shared_ptr<const rules::RuleSet>& rule_set_ptr() const { return rule_set_; }
+  const MunicipalityTable& municipalities() const { return *municipalities_; }
+  const MunicipalityTablePtr& municipalities_ptr() const { return municipalities_; }
+  const std::shared_ptr<const SchemaRegistry>& schemas() const { return schemas_; }
+  const std::vector<SeriesDef>& series() const { return series_; }
+  const std::vector<IndicatorDef>& indicators() const { return indicators_; }
+  const std::vector<RuleDef>& rules() const { return rules_; }
+  const std::vector<ReferenceValues>& references() const { return references_; }
+  // Series fed by events of a type.
+  const std::vector<int>& series_of_type(int type) const {
+    return series_by_type_[static_cast<size_t>(type)];
+  }
+  const PlanOptions& options() const { return options_; }
+  bool uses_hours() const { return uses_hours_; }
+
+ private:
+  std::shared_ptr<const rules::RuleSet> rule_set_;
+  MunicipalityTablePtr municipalities_;
+  std::shared_ptr<const SchemaRegistry> schemas_;
+  std::vector<SeriesDef> series_;
+  std::vector<IndicatorDef> indicators_;
+  std::vector<RuleDef> rules_;
+  std::vector<ReferenceValues> references_;
+  std::vector<std::vector<int>> series_by_type_;
+  PlanOptions options_;
+  bool uses_hours_ = false;
+};
+
+using PlanPtr = std::shared_ptr<const Plan>;
+
+}  // namespace zicht::engine

@@ -1,0 +1,44 @@
+// Shared start-up for the commands: loading rule packs and reference data into
+// a Plan, temporary state directories, and the end-of-run summary.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "zicht/base/status.h"
+#include "zicht/engine/engine.h"
+#include "zicht/engine/plan.h"
+
+namespace zicht::engine {
+
+struct EngineSetupOptions {
+  std::vector<std::string> rule_files;
+  std::string municipalities_path;
+  TimeMs allowed_lateness_ms = kMsPerDay;
+  TimeMs retention_ms = 400 * kMsPerDay;
+};
+
+// Loads and validates the packs and the reference data. On failure the status
+// message holds every diagnostic, one `file:line:column: message` per line.
+Result<PlanPtr> BuildPlanFromFiles(const EngineSetupOptions& options);
+
+// A directory removed (recursively) when the object goes away.
+class TemporaryDirectory {
+ public:
+  TemporaryDirectory() = default;
+  static Result<TemporaryDirectory> Make(const std::string& prefix);
+  ~TemporaryDirectory();
+  TemporaryDirectory(TemporaryDirectory&& other) noexcept : path_(std::move(other.path_)) {
+    other.path_.clear();
+  }
+  TemporaryDirectory& operator=(TemporaryDirectory&& other) noexcept;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Records, accepted events, dead letters by reason, alerts by rule, rate.
+void PrintSummary(const Engine& engine, double seconds, bool dead_letters_not_written);
+
+}  // namespace zicht::engine

@@ -1,0 +1,125 @@
+// WindowStore: the hot, in-memory aggregates of one partition: per series a
+// ring of event-time buckets per municipality, and per indicator the running
+// window sums (current window, the 4 before it for trend_ratio, and the
+// "final" window that ends at the last closed bucket, used for national
+// figures). All arithmetic is integer, so results are exact and order-free.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "zicht/engine/plan.h"
+
+namespace zicht::engine {
+
+struct WindowAgg {
+  int64_t n_match = 0;  // events passing the indicator's filter
+  int64_t n_all = 0;    // all events of the type (share denominator)
+  FixedSum sum = 0;     // sum of the field over passing events
+  friend bool operator==(const WindowAgg&, const WindowAgg&) = default;
+};
+
+struct BucketValue {
+  uint32_t n_match = 0;
+  uint32_t n_all = 0;
+  FixedSum sum = 0;
+};
+
+// A bucket whose persisted value must be rewritten at the next commit.
+struct DirtyBucket {
+  int series;
+  int local;
+  int64_t bucket;
+};
+
+class WindowStore {
+ public:
+  // `municipalities`: global indices owned by this partition.
+  WindowStore(const Plan& plan, std::vector<int> municipalities);
+
+  const std::vector<int>& municipalities() const { return municipalities_; }
+  // Local index of a global municipality index, -1 when not owned.
+  int Local(int municipality) const {
+    return local_of_[static_cast<size_t>(municipality)];
+  }
+
+  bool has_clock() const { return has_clock_; }
+  bool series_hours(int series) const { return series_[static_cast<size_t>(series)].hours; }
+  // Moves the clock to `now` (never backwards): shifts every window and the
+  // final windows, and frees buckets that leave the retention.
+  void Advance(TimeMs now);
+  int64_t current_bucket(bool hours) const { return current_[hours]; }
+  int64_t final_bucket(bool hours) const { return final_[hours]; }
+  // Lowest bucket still kept for a series.
+  int64_t oldest_bucket(int series) const {
+    return current_[series_hours(series)] -
+           series_[static_cast<size_t>(series)].retention + 1;
+  }
+
+  // Counts one event in `bucket` (which must lie in [oldest, current]).
+  void Add(int series, int local, int64_t bucket, bool matched, FixedSum value);
+
+  // Window k (0 = current, 1..4 = the previous ones) of an indicator.
+  const WindowAgg& Window(int indicator, int local, int k) const {
+    const IndicatorState& s = indicators_[static_cast<size_t>(indicator)];
+    return s.windows[static_cast<size_t>(local * s.count + k)];
+  }
+  // The indicator's window ending at the final (closed) bucket.
+  const WindowAgg& Final(int indicator, int local) const {
+    return indicators_[static_cast<size_t>(indicator)].final[static_cast<size_t>(local)];
+  }
+
+  BucketValue Bucket(int series, int local, int64_t bucket) const;
+  // For loading persisted state: sets a bucket without touching windows; call
+  // RecomputeWindows() after the last one.
+  void RestoreBucket(int series, int local, int64_t bucket, const BucketValue& value);
+  void RestoreClock(int64_t current_day, int64_t current_hour, int64_t final_day,
+                    int64_t final_hour);
+  void RecomputeWindows();
+
+  // Buckets changed since the last TakeDirty(); evicted ones are skipped.
+  void TakeDirty(std::vector<DirtyBucket>* out);
+
+ private:
+  struct SeriesState {
+    bool hours = false;
+    int64_t retention = 0;
+    bool has_sum = false;
+    std::vector<uint32_t> n_match;  // [local * retention + slot]
+    std::vector<uint32_t> n_all;
+    std::vector<FixedSum> sum;
+    std::vector<uint8_t> dirty;
+    std::vector<int> indicators;
+  };
+  struct IndicatorState {
+    int series = -1;
+    int64_t window = 0;
+    int count = 1;  // windows kept
+    bool hours = false;
+    std::vector<WindowAgg> windows;  // [local * count + k]
+    std::vector<WindowAgg> final;    // [local]
+  };
+
+  size_t Slot(const SeriesState& s, int local, int64_t bucket) const {
+    int64_t r = bucket % s.retention;
+    if (r < 0) r += s.retention;
+    return static_cast<size_t>(local) * static_cast<size_t>(s.retention) + static_cast<size_t>(r);
+  }
+  // Value of a bucket as seen with the current clock: 0 outside the ring.
+  void AddBucketTo(const SeriesState& s, int local, int64_t bucket, int64_t sign,
+                   WindowAgg* agg) const;
+  void SumRange(const SeriesState& s, int local, int64_t from, int64_t to, WindowAgg* agg) const;
+
+  std::vector<int> municipalities_;
+  std::vector<int> local_of_;
+  std::vector<SeriesState> series_;
+  std::vector<IndicatorState> indicators_;
+  std::vector<DirtyBucket> dirty_;
+  TimeMs lateness_ms_ = kMsPerDay;
+  bool has_clock_ = false;
+  int64_t current_[2] = {0, 0};  // [hours]
+  int64_t final_[2] = {0, 0};
+};
+
+}  // namespace zicht::engine

@@ -1,0 +1,936 @@
+#include "zicht/engine/engine.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <unordered_map>
+
+#include "state_codec.h"
+#include "zicht/base/sha256.h"
+#include "zicht/engine/measures.h"
+#include "zicht/engine/probe.h"
+#include "zicht/rules/alert.h"
+
+namespace zicht::engine {
+namespace {
+
+constexpr uint8_t kMetaFormat = 1;
+
+struct Hash128Hasher {
+  size_t operator()(const Hash128& h) const { return static_cast<size_t>(h.lo ^ (h.hi * 0x9E3779B97F4A7C15ULL)); }
+};
+
+uint64_t RuleKey(const RuleDef& rule) {
+  Hash128 h = Murmur3_128(rule.pack + "/" + rule.spec->id + "|" + rule.spec->version);
+  return h.lo;
+}
+
+TimeMs WallNow() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string PartitionPrefix(int partition) {
+  std::string k;
+  codec::PutU32(&k, static_cast<uint32_t>(partition));
+  return k;
+}
+
+}  // namespace
+
+struct DedupRecord {
+  int64_t day;
+  Hash128 key;
+  TimeMs time;
+};
+
+// One recent event id counted by a series, for alert evidence.
+struct EvidenceEntry {
+  TimeMs time = 0;
+  int64_t bucket = 0;
+  std::string id;
+};
+
+struct EvidenceRing {
+  std::vector<EvidenceEntry> entries;  // capacity evidence_ids
+  size_t head = 0;                     // next slot to overwrite once full
+  bool dirty = false;
+};
+
+// An event held back until national figures for its partition's new final
+// bucket exist (only with several partitions).
+struct Engine::PendingEvent {
+  std::string payload;
+  connectors::SourceRecord record;  // payload view points into `payload`
+  std::string source_name;
+  bool advanced = false;  // clock already moved for it
+};
+
+struct Engine::PartitionState {
+  int id = 0;
+  std::unique_ptr<WindowStore> store;
+  bool has_clock = false;
+  TimeMs clock = kMinTime;          // T: largest accepted event time
+  TimeMs first_event_time = kMinTime;
+  std::vector<EvidenceRing> evidence;  // [series * locals + local]
+  std::vector<rules::RuleTimer> timers;  // [rule * locals + local]
+  std::vector<uint8_t> timer_dirty;
+  // De-duplication: hash(type, id) -> accepted event time, and per day the
+  // hashes to forget once the day leaves the horizon.
+  std::unordered_map<Hash128, TimeMs, Hash128Hasher> seen;
+  std::map<int64_t, std::vector<Hash128>> seen_by_day;
+  std::vector<DedupRecord> seen_new;        // accepted since the last commit
+  int64_t evicted_before_day = INT64_MIN;   // dedup days forgotten below this
+  int64_t persisted_evicted_before_day = INT64_MIN;
+  // Next source offset after the last record applied to this partition.
+  int64_t applied_offset = -1;
+  std::vector<int64_t> persisted_oldest;  // per series: buckets below are deleted
+  std::deque<PendingEvent> pending;
+  bool meta_dirty = true;
+};
+
+Engine::Engine(PlanPtr plan, StateStore* store, connectors::RecordSink* alerts,
+               connectors::RecordSink* dead_letters, EngineOptions options, EngineProbe* probe)
+    : plan_(std::move(plan)),
+      store_(store),
+      alert_sink_(alerts),
+      dead_letter_sink_(dead_letters),
+      options_(std::move(options)),
+      probe_(probe) {
+  static EngineProbe null_probe;
+  if (probe_ == nullptr) probe_ = &null_probe;
+  if (!options_.wall_clock) options_.wall_clock = WallNow;
+  decoder_ = std::make_unique<EventDecoder>(plan_->schemas(), plan_->municipalities_ptr(),
+                                            options_.decoder);
+  const MunicipalityTable& munis = plan_->municipalities();
+  partition_of_.resize(munis.size());
+  std::vector<std::vector<int>> owned(static_cast<size_t>(options_.partitions));
+  for (size_t m = 0; m < munis.size(); ++m) {
+    int p = options_.partitions == 1 ? 0 : KafkaPartitionForKey(munis.at(m).code, options_.partitions);
+    partition_of_[m] = p;
+    owned[static_cast<size_t>(p)].push_back(static_cast<int>(m));
+  }
+  for (int p = 0; p < options_.partitions; ++p) {
+    auto part = std::make_unique<PartitionState>();
+    part->id = p;
+    size_t locals = owned[static_cast<size_t>(p)].size();
+    if (locals > 0) active_partitions_.push_back(p);
+    part->store = std::make_unique<WindowStore>(*plan_, owned[static_cast<size_t>(p)]);
+    part->evidence.resize(plan_->series().size() * locals);
+    part->timers.resize(plan_->rules().size() * locals);
+    part->timer_dirty.assign(part->timers.size(), 0);
+    partitions_.push_back(std::move(part));
+  }
+  national_ = std::make_unique<NationalBaseline>(*plan_, active_partitions_);
+  stats_.accepted_by_type.assign(plan_->schemas()->size(), 0);
+  stats_.alerts_by_rule.assign(plan_->rules().size(), 0);
+  rule_stamp_.assign(plan_->rules().size(), 0);
+  size_t max_conditions = 0;
+  for (const RuleDef& r : plan_->rules()) max_conditions = std::max(max_conditions, r.spec->conditions.size());
+  held_scratch_.resize(max_conditions);
+}
+
+Engine::~Engine() = default;
+
+Engine::PartitionState& Engine::Partition(int partition) {
+  return *partitions_[static_cast<size_t>(partition)];
+}
+
+SourcePosition Engine::Position(int partition) const {
+  auto it = positions_.find(partition);
+  return it == positions_.end() ? SourcePosition{} : it->second;
+}
+
+void Engine::SetSourceId(int partition, std::string id) {
+  SourcePosition& pos = positions_[partition];
+  if (pos.source_id == id) return;
+  // A different input: positions of the previous one mean nothing for it.
+  pos = SourcePosition{};
+  pos.source_id = std::move(id);
+  for (auto& part : partitions_) {
+    part->applied_offset = -1;
+    part->meta_dirty = true;
+  }
+}
+
+void Engine::DeadLetter(DeadLetterReason reason, std::string detail,
+                        const connectors::SourceRecord& record, const std::string& source_name) {
+  ++stats_.dead_letters;
+  ++stats_.dead_by_reason[static_cast<int>(reason)];
+  probe_->EventDeadLettered(-1, reason);
+  OutboxRecord out;
+  out.seq = next_seq_++;
+  out.alert = false;
+  out.record.value.assign(record.payload);
+  out.record.key.assign(record.key);
+  std::string source = record.line > 0 ? fmt::format("{}:{}", source_name, record.line)
+                                       : fmt::format("{}/{}/{}", source_name, record.partition,
+                                                     record.offset);
+  out.record.headers = {{std::string(connectors::kReasonHeader), std::string(DeadLetterReasonName(reason))},
+                        {std::string(connectors::kDetailHeader), std::move(detail)},
+                        {std::string(connectors::kSourceHeader), std::move(source)}};
+  new_outbox_.push_back(std::move(out));
+}
+
+void Engine::NoteProcessed(PartitionState* part, const connectors::SourceRecord& record) {
+  SourcePosition& pos = positions_[record.partition];
+  if (record.next_offset > pos.next_offset) {
+    pos.next_offset = record.next_offset;
+    pos.line = record.line + 1;
+  }
+  if (part != nullptr) {
+    part->applied_offset = std::max(part->applied_offset, record.next_offset);
+    part->meta_dirty = true;
+  }
+}
+
+Status Engine::Process(const connectors::SourceRecord& record, const std::string& source_name,
+                       bool route_by_municipality) {
+  ++stats_.records;
+  ++since_commit_;
+  DecodedEvent event;
+  DecodeError error;
+  if (!decoder_->Decode(record.payload, record.padded, &event, &error)) {
+    DeadLetter(error.reason, std::move(error.detail), record, source_name);
+    NoteProcessed(nullptr, record);
+    return Status::Ok();
+  }
+  const int p = partition_of_[static_cast<size_t>(event.municipality)];
+  if (!route_by_municipality && p != record.partition) {
+    DeadLetter(DeadLetterReason::kWrongPartition,
+               fmt::format("municipality {} belongs to partition {}, not {}",
+                           plan_->municipalities().at(static_cast<size_t>(event.municipality)).code,
+                           p, record.partition),
+               record, source_name);
+    NoteProcessed(nullptr, record);
+    return Status::Ok();
+  }
+  PartitionState& part = Partition(p);
+  // Already applied before a restart (a source resumes at the lowest position
+  // of the partitions it feeds): skip, so nothing is counted twice.
+  if (record.next_offset <= part.applied_offset) {
+    ++stats_.skipped_replayed;
+    NoteProcessed(nullptr, record);
+    return Status::Ok();
+  }
+  if (!part.pending.empty()) {
+    HoldBack(part, record, source_name, /*advanced=*/false, /*at_front=*/false);
+    return Status::Ok();
+  }
+  if (ProcessDecoded(part, event, record, source_name, /*advanced=*/false) == Outcome::kHeldBack) {
+    HoldBack(part, record, source_name, /*advanced=*/true, /*at_front=*/false);
+  }
+  // A partition moving on may complete the national figures others wait for.
+  if (held_back_ > 0) return TryDrainBlocked();
+  return Status::Ok();
+}
+
+void Engine::HoldBack(PartitionState& part, const connectors::SourceRecord& record,
+                      const std::string& source_name, bool advanced, bool at_front) {
+  PendingEvent pe;
+  pe.payload.assign(record.payload);
+  pe.record = record;
+  pe.record.key = {};
+  pe.record.padded = false;
+  pe.source_name = source_name;
+  pe.advanced = advanced;
+  if (at_front) {
+    part.pending.push_front(std::move(pe));
+  } else {
+    part.pending.push_back(std::move(pe));
+  }
+  ++held_back_;
+}
+
+Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent& event,
+                                       const connectors::SourceRecord& record,
+                                       const std::string& source_name, bool advanced) {
+  const TimeMs t = event.time;
+  dedup_text_.clear();
+  dedup_text_.append(event.type_name).push_back('\0');
+  dedup_text_.append(event.id);
+  const Hash128 dedup_key = Murmur3_128(dedup_text_);
+  if (!advanced) {
+    if (part.has_clock && t < part.clock - options_.allowed_lateness_ms) {
+      DeadLetter(DeadLetterReason::kTooLate,
+                 fmt::format("time {} is before the watermark {}", FormatRfc3339(t),
+                             FormatRfc3339(part.clock - options_.allowed_lateness_ms)),
+                 record, source_name);
+      NoteProcessed(&part, record);
+      return Outcome::kDone;
+    }
+    auto it = part.seen.find(dedup_key);
+    if (it != part.seen.end() && it->second >= part.clock - options_.dedup_horizon_ms) {
+      DeadLetter(DeadLetterReason::kDuplicate,
+                 fmt::format("{} {} was accepted before (event time {})", event.type_name,
+                             event.id, FormatRfc3339(it->second)),
+                 record, source_name);
+      NoteProcessed(&part, record);
+      return Outcome::kDone;
+    }
+    if (!part.has_clock || t > part.clock) {
+      if (!AdvanceClock(part, t)) return Outcome::kHeldBack;
+    }
+  }
+  const bool day_changed =
+      !part.has_clock || FloorDiv(t, kMsPerDay) > FloorDiv(part.clock, kMsPerDay);
+  if (!part.has_clock || t > part.clock) part.clock = t;
+  part.has_clock = true;
+  if (part.first_event_time == kMinTime) part.first_event_time = t;
+
+  // Remember for de-duplication.
+  const int64_t day = FloorDiv(t, kMsPerDay);
+  part.seen.insert_or_assign(dedup_key, t);
+  part.seen_by_day[day].push_back(dedup_key);
+  part.seen_new.push_back(DedupRecord{day, dedup_key, t});
+
+  ++stats_.accepted;
+  ++stats_.accepted_by_type[static_cast<size_t>(event.type)];
+  probe_->EventAccepted(event.type);
+
+  // Count the event in every series of its type; collect the rules to evaluate.
+  WindowStore& ws = *part.store;
+  const int local = ws.Local(event.municipality);
+  ++stamp_;
+  rules_to_evaluate_.clear();
+  for (int s : plan_->series_of_type(event.type)) {
+    const SeriesDef& series = plan_->series()[static_cast<size_t>(s)];
+    bool matched = true;
+    for (const CompiledFilter& f : series.filters) {
+      if (!f.Matches(event.fields[static_cast<size_t>(f.field)])) {
+        matched = false;
+        break;
+      }
+    }
+    FixedSum value = 0;
+    if (series.sum_field >= 0) {
+      const FieldValue& fv = event.fields[static_cast<size_t>(series.sum_field)];
+      // An optional number that is absent is not aggregated.
+      if (fv.present) {
+        value = ToFixed(fv.number);
+      } else {
+        matched = false;
+      }
+    }
+    if (!matched && !series.count_all) continue;
+    const int64_t bucket = FloorDiv(t, series.bucket_ms);
+    ws.Add(s, local, bucket, matched, value);
+    if (matched) PushEvidence(part, s, local, event.id, t, bucket);
+    const std::vector<int>& affected = matched ? series.rules : series.share_rules;
+    for (int r : affected) {
+      if (rule_stamp_[static_cast<size_t>(r)] != stamp_) {
+        rule_stamp_[static_cast<size_t>(r)] = stamp_;
+        rules_to_evaluate_.push_back(r);
+      }
+    }
+  }
+  NoteProcessed(&part, record);
+
+  if (day_changed) {
+    // SPEC: when T enters a new UTC day every rule is evaluated for every
+    // municipality (this includes the event's own evaluation).
+    EvaluateAll(part);
+  } else {
+    for (int r : rules_to_evaluate_) EvaluateRule(part, r, local);
+  }
+  return Outcome::kDone;
+}
+
+bool Engine::AdvanceClock(PartitionState& part, TimeMs now) {
+  WindowStore& ws = *part.store;
+  const bool single = active_partitions_.size() <= 1;
+  if (single || !ws.has_clock()) {
+    ws.Advance(now);
+    national_->Publish(part.id, false, ws.final_bucket(false), ws);
+    if (plan_->uses_hours()) national_->Publish(part.id, true, ws.final_bucket(true), ws);
+  } else {
+    // Step through every final bucket passed, publishing each, so national
+    // figures exist for whatever bucket a slower partition is at.
+    const TimeMs step = plan_->uses_hours() ? kMsPerHour : kMsPerDay;
+    const bool hours = plan_->uses_hours();
+    int64_t target_final = FloorDiv(now - options_.allowed_lateness_ms, step) - 1;
+    for (int64_t f = ws.final_bucket(hours) + 1; f < target_final; ++f) {
+      ws.Advance((f + 1) * step + options_.allowed_lateness_ms);
+      national_->Publish(part.id, false, ws.final_bucket(false), ws);
+      if (hours) national_->Publish(part.id, true, ws.final_bucket(true), ws);
+    }
+    ws.Advance(now);
+    national_->Publish(part.id, false, ws.final_bucket(false), ws);
+    if (hours) national_->Publish(part.id, true, ws.final_bucket(true), ws);
+  }
+  // Forget de-duplication days that left the horizon.
+  const int64_t keep_from = FloorDiv(now - options_.dedup_horizon_ms, kMsPerDay);
+  while (!part.seen_by_day.empty() && part.seen_by_day.begin()->first < keep_from) {
+    for (const Hash128& h : part.seen_by_day.begin()->second) {
+      auto it = part.seen.find(h);
+      if (it != part.seen.end() && FloorDiv(it->second, kMsPerDay) < keep_from) part.seen.erase(it);
+    }
+    part.seen_by_day.erase(part.seen_by_day.begin());
+  }
+  part.evicted_before_day = std::max(part.evicted_before_day, keep_from);
+  probe_->Watermark(part.id, now, now - options_.allowed_lateness_ms);
+  return NationalReady(part);
+}
+
+bool Engine::NationalReady(const PartitionState& part) const {
+  if (active_partitions_.size() <= 1) return true;
+  const WindowStore& ws = *part.store;
+  if (!national_->Complete(false, ws.final_bucket(false))) return false;
+  return !plan_->uses_hours() || national_->Complete(true, ws.final_bucket(true));
+}
+
+void Engine::PushEvidence(PartitionState& part, int series, int local, std::string_view id,
+                          TimeMs time, int64_t bucket) {
+  const size_t locals = part.store->municipalities().size();
+  EvidenceRing& ring = part.evidence[static_cast<size_t>(series) * locals + static_cast<size_t>(local)];
+  const size_t cap = static_cast<size_t>(options_.evidence_ids);
+  if (ring.entries.size() < cap) {
+    ring.entries.push_back(EvidenceEntry{time, bucket, std::string(id)});
+  } else {
+    EvidenceEntry& e = ring.entries[ring.head];
+    e.time = time;
+    e.bucket = bucket;
+    e.id.assign(id);
+    ring.head = (ring.head + 1) % cap;
+  }
+  ring.dirty = true;
+}
+
+MeasureInput Engine::Input(PartitionState& part, int indicator, int local) {
+  const IndicatorDef& ind = plan_->indicators()[static_cast<size_t>(indicator)];
+  const WindowStore& ws = *part.store;
+  MeasureInput in;
+  in.indicator = &ind;
+  in.local = local;
+  in.municipality = ws.municipalities()[static_cast<size_t>(local)];
+  in.population = plan_->municipalities().at(static_cast<size_t>(in.municipality)).population;
+  in.first_event_time = part.first_event_time;
+  if (ind.reference >= 0) {
+    in.reference = &plan_->references()[static_cast<size_t>(ind.reference)];
+    in.national = &national_->ReferenceFigures(indicator);
+  } else {
+    in.store = &ws;
+    bool hours = ws.series_hours(ind.series);
+    in.national = &national_->Figures(indicator, ws.final_bucket(hours));
+  }
+  return in;
+}
+
+void Engine::EvaluateRule(PartitionState& part, int rule, int local) {
+  const RuleDef& rd = plan_->rules()[static_cast<size_t>(rule)];
+  const rules::RuleSpec& spec = *rd.spec;
+  ++stats_.evaluations;
+  bool* held = reinterpret_cast<bool*>(held_scratch_.data());
+  for (size_t c = 0; c < spec.conditions.size(); ++c) {
+    MeasureInput in = Input(part, rd.condition_indicator[c], local);
+    MeasureResult r = ComputeMeasure(spec.conditions[c].measure, in);
+    held[c] = ConditionHolds(spec.conditions[c], r, spec.min_events);
+  }
+  rules::Combination comb = rules::Combine(spec, std::span<const bool>(held, spec.conditions.size()));
+  const size_t locals = part.store->municipalities().size();
+  const size_t slot = static_cast<size_t>(rule) * locals + static_cast<size_t>(local);
+  rules::RuleTimer& timer = part.timers[slot];
+  rules::RuleTimer before = timer;
+  bool fire = rules::StepTimer(spec, comb.held, part.clock, &timer);
+  if (!(timer == before)) part.timer_dirty[slot] = 1;
+  if (fire) EmitAlert(part, rule, local, comb.score);
+}
+
+void Engine::EvaluateAll(PartitionState& part) {
+  const size_t locals = part.store->municipalities().size();
+  for (size_t r = 0; r < plan_->rules().size(); ++r) {
+    for (size_t l = 0; l < locals; ++l) EvaluateRule(part, static_cast<int>(r), static_cast<int>(l));
+  }
+}
+
+void Engine::EmitAlert(PartitionState& part, int rule, int local, double score) {
+  const RuleDef& rd = plan_->rules()[static_cast<size_t>(rule)];
+  const rules::RuleSpec& spec = *rd.spec;
+  const WindowStore& ws = *part.store;
+  const int muni = ws.municipalities()[static_cast<size_t>(local)];
+  const Municipality& m = plan_->municipalities().at(static_cast<size_t>(muni));
+  rules::Alert alert;
+  alert.rule = spec.id;
+  alert.rule_version = spec.version;
+  alert.pack = rd.pack;
+  alert.severity = spec.severity;
+  alert.municipality = m.code;
+  alert.municipality_name = m.name;
+  alert.event_time = part.clock;
+  alert.emitted_at = options_.wall_clock();
+  alert.alert_id = rules::AlertId(spec.id, spec.version, m.code, part.clock);
+  alert.score = score;
+  alert.labels = spec.labels;
+  for (size_t c = 0; c < spec.conditions.size(); ++c) {
+    MeasureInput in = Input(part, rd.condition_indicator[c], local);
+    alert.conditions.push_back(EvaluateCondition(spec.conditions[c], in, spec.min_events));
+  }
+  // Evidence: the newest ids counted by the rule's indicators in their
+  // current windows.
+  const size_t locals = ws.municipalities().size();
+  std::vector<const EvidenceEntry*> entries;
+  for (int s : rd.series) {
+    int64_t longest = 0;
+    for (int i : rd.condition_indicator) {
+      const IndicatorDef& ind = plan_->indicators()[static_cast<size_t>(i)];
+      if (ind.series == s) longest = std::max(longest, ind.window);
+    }
+    const int64_t first = ws.current_bucket(ws.series_hours(s)) - longest + 1;
+    const EvidenceRing& ring = part.evidence[static_cast<size_t>(s) * locals + static_cast<size_t>(local)];
+    for (const EvidenceEntry& e : ring.entries) {
+      if (e.bucket >= first) entries.push_back(&e);
+    }
+  }
+  std::sort(entries.begin(), entries.end(), [](const EvidenceEntry* a, const EvidenceEntry* b) {
+    return a->time != b->time ? a->time > b->time : a->id < b->id;
+  });
+  for (const EvidenceEntry* e : entries) {
+    if (alert.evidence.size() >= static_cast<size_t>(options_.evidence_ids)) break;
+    if (std::find(alert.evidence.begin(), alert.evidence.end(), e->id) == alert.evidence.end()) {
+      alert.evidence.push_back(e->id);
+    }
+  }
+  ++stats_.alerts;
+  ++stats_.alerts_by_rule[static_cast<size_t>(rule)];
+  probe_->AlertEmitted(rule, 0);
+  OutboxRecord out;
+  out.seq = next_seq_++;
+  out.alert = true;
+  out.record.key = m.code;
+  out.record.value = rules::AlertToJson(alert);
+  new_outbox_.push_back(std::move(out));
+}
+
+Status Engine::Drain() {
+  // Without more input, partitions that hold events back can only be released
+  // by moving the lagging partitions' clocks forward, as Kafka does for idle
+  // partitions.
+  while (true) {
+    ZICHT_RETURN_IF_ERROR(TryDrainBlocked());
+    PartitionState* blocked = nullptr;
+    for (auto& p : partitions_) {
+      if (!p->pending.empty()) {
+        blocked = p.get();
+        break;
+      }
+    }
+    if (blocked == nullptr) return Status::Ok();
+    // Advance every idle (not blocked) partition that lags the blocked one.
+    const TimeMs target = blocked->clock;
+    bool moved = false;
+    for (int pid : active_partitions_) {
+      PartitionState& p = Partition(pid);
+      if (!p.pending.empty()) continue;
+      if (!p.has_clock || p.clock < target) {
+        AdvanceClock(p, target);
+        bool day_changed = !p.has_clock || FloorDiv(target, kMsPerDay) > FloorDiv(p.clock, kMsPerDay);
+        p.clock = target;
+        p.has_clock = true;
+        p.meta_dirty = true;
+        if (day_changed) EvaluateAll(p);
+        moved = true;
+      }
+    }
+    if (!moved) {
+      // Every lagging partition is itself blocked: release the slowest.
+      return Status::Internal("national baseline deadlock while draining");
+    }
+  }
+}
+
+Status Engine::TryDrainBlocked() {
+  bool progress = true;
+  while (progress && held_back_ > 0) {
+    progress = false;
+    for (auto& pp : partitions_) {
+      PartitionState& part = *pp;
+      while (!part.pending.empty()) {
+        if (part.pending.front().advanced && !NationalReady(part)) break;
+        PendingEvent pe = std::move(part.pending.front());
+        part.pending.pop_front();
+        --held_back_;
+        pe.record.payload = pe.payload;
+        DecodedEvent event;
+        DecodeError error;
+        if (!decoder_->Decode(pe.record.payload, false, &event, &error)) {
+          return Status::Internal("a held-back event no longer decodes");
+        }
+        if (ProcessDecoded(part, event, pe.record, pe.source_name, pe.advanced) ==
+            Outcome::kHeldBack) {
+          HoldBack(part, pe.record, pe.source_name, /*advanced=*/true, /*at_front=*/true);
+          break;
+        }
+        progress = true;
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------
+// Persistence (key layout: docs/state.md)
+
+namespace {
+
+std::string BucketKey(int partition, uint64_t series_key, int64_t bucket, int code_number) {
+  std::string k = PartitionPrefix(partition);
+  codec::PutU64(&k, series_key);
+  codec::PutI64(&k, bucket);
+  codec::PutU16(&k, static_cast<uint16_t>(code_number));
+  return k;
+}
+
+std::string SeriesPrefix(int partition, uint64_t key) {
+  std::string k = PartitionPrefix(partition);
+  codec::PutU64(&k, key);
+  return k;
+}
+
+std::string MuniKey(int partition, uint64_t key, int code_number) {
+  std::string k = SeriesPrefix(partition, key);
+  codec::PutU16(&k, static_cast<uint16_t>(code_number));
+  return k;
+}
+
+std::string DedupKey(int partition, int64_t day, const Hash128& h) {
+  std::string k = PartitionPrefix(partition);
+  codec::PutI64(&k, day);
+  codec::PutU64(&k, h.lo);
+  codec::PutU64(&k, h.hi);
+  return k;
+}
+
+std::string DedupDayKey(int partition, int64_t day) {
+  std::string k = PartitionPrefix(partition);
+  codec::PutI64(&k, day);
+  return k;
+}
+
+std::string PartitionMetaKey(int partition) { return "p" + PartitionPrefix(partition); }
+std::string SourceMetaKey(int partition) { return "s" + PartitionPrefix(partition); }
+std::string OutboxKey(uint64_t seq) {
+  std::string k;
+  codec::PutU64(&k, seq);
+  return k;
+}
+
+std::string EncodeOutbox(bool alert, const connectors::OutRecord& r) {
+  std::string v;
+  codec::PutU8(&v, alert ? 1 : 0);
+  codec::PutBytes(&v, r.key);
+  codec::PutU16(&v, static_cast<uint16_t>(r.headers.size()));
+  for (const auto& [hk, hv] : r.headers) {
+    codec::PutBytes(&v, hk);
+    codec::PutBytes(&v, hv);
+  }
+  codec::PutBytes(&v, r.value);
+  return v;
+}
+
+bool DecodeOutbox(std::string_view data, bool* alert, connectors::OutRecord* r) {
+  codec::Reader in(data);
+  *alert = in.U8() == 1;
+  r->key.assign(in.Bytes());
+  uint16_t n = in.U16();
+  for (uint16_t i = 0; i < n && in.ok(); ++i) {
+    std::string hk(in.Bytes());
+    std::string hv(in.Bytes());
+    r->headers.emplace_back(std::move(hk), std::move(hv));
+  }
+  r->value.assign(in.Bytes());
+  return in.ok() && in.done();
+}
+
+}  // namespace
+
+void Engine::WriteState(PartitionState& part, StateBatch* batch) {
+  WindowStore& ws = *part.store;
+  const MunicipalityTable& munis = plan_->municipalities();
+  const size_t locals = ws.municipalities().size();
+  if (locals == 0) return;
+  auto code_of = [&](int local) {
+    return MunicipalityTable::CodeNumber(
+        munis.at(static_cast<size_t>(ws.municipalities()[static_cast<size_t>(local)])).code);
+  };
+  ws.TakeDirty(&dirty_scratch_);
+  for (const DirtyBucket& d : dirty_scratch_) {
+    const SeriesDef& series = plan_->series()[static_cast<size_t>(d.series)];
+    BucketValue v = ws.Bucket(d.series, d.local, d.bucket);
+    std::string value;
+    codec::PutU32(&value, v.n_match);
+    codec::PutU32(&value, v.n_all);
+    if (series.sum_field >= 0) codec::PutI128(&value, v.sum);
+    batch->Put(Family::kBuckets, BucketKey(part.id, series.key, d.bucket, code_of(d.local)),
+               std::move(value));
+  }
+  if (ws.has_clock()) {
+    part.persisted_oldest.resize(plan_->series().size(), INT64_MIN);
+    for (size_t s = 0; s < plan_->series().size(); ++s) {
+      int64_t oldest = ws.oldest_bucket(static_cast<int>(s));
+      if (oldest > part.persisted_oldest[s]) {
+        const uint64_t key = plan_->series()[s].key;
+        std::string begin = SeriesPrefix(part.id, key), end = SeriesPrefix(part.id, key);
+        codec::PutI64(&end, oldest);
+        batch->DeleteRange(Family::kBuckets, std::move(begin), std::move(end));
+        part.persisted_oldest[s] = oldest;
+      }
+    }
+  }
+  for (size_t s = 0; s < plan_->series().size(); ++s) {
+    for (size_t l = 0; l < locals; ++l) {
+      EvidenceRing& ring = part.evidence[s * locals + l];
+      if (!ring.dirty) continue;
+      ring.dirty = false;
+      std::string value;
+      codec::PutU8(&value, static_cast<uint8_t>(ring.entries.size()));
+      for (size_t i = 0; i < ring.entries.size(); ++i) {
+        const EvidenceEntry& e = ring.entries[(ring.head + i) % ring.entries.size()];
+        codec::PutI64(&value, e.time);
+        codec::PutI64(&value, e.bucket);
+        codec::PutBytes(&value, e.id);
+      }
+      batch->Put(Family::kEvidence,
+                 MuniKey(part.id, plan_->series()[s].key, code_of(static_cast<int>(l))),
+                 std::move(value));
+    }
+  }
+  for (size_t r = 0; r < plan_->rules().size(); ++r) {
+    const uint64_t key = RuleKey(plan_->rules()[r]);
+    for (size_t l = 0; l < locals; ++l) {
+      size_t slot = r * locals + l;
+      if (!part.timer_dirty[slot]) continue;
+      part.timer_dirty[slot] = 0;
+      std::string value;
+      codec::PutI64(&value, part.timers[slot].held_since);
+      codec::PutI64(&value, part.timers[slot].last_alert);
+      batch->Put(Family::kTimers, MuniKey(part.id, key, code_of(static_cast<int>(l))),
+                 std::move(value));
+    }
+  }
+  for (const DedupRecord& d : part.seen_new) {
+    std::string value;
+    codec::PutI64(&value, d.time);
+    batch->Put(Family::kDedup, DedupKey(part.id, d.day, d.key), std::move(value));
+  }
+  part.seen_new.clear();
+  if (part.evicted_before_day > part.persisted_evicted_before_day) {
+    batch->DeleteRange(Family::kDedup, PartitionPrefix(part.id),
+                       DedupDayKey(part.id, part.evicted_before_day));
+    part.persisted_evicted_before_day = part.evicted_before_day;
+  }
+  if (part.meta_dirty) {
+    part.meta_dirty = false;
+    std::string value;
+    codec::PutU8(&value, kMetaFormat);
+    codec::PutU8(&value, part.has_clock ? 1 : 0);
+    codec::PutI64(&value, part.clock);
+    codec::PutI64(&value, part.first_event_time);
+    codec::PutI64(&value, ws.current_bucket(false));
+    codec::PutI64(&value, ws.current_bucket(true));
+    codec::PutI64(&value, ws.final_bucket(false));
+    codec::PutI64(&value, ws.final_bucket(true));
+    codec::PutI64(&value, part.applied_offset);
+    codec::PutI64(&value, part.evicted_before_day);
+    codec::PutU8(&value, ws.has_clock() ? 1 : 0);
+    batch->Put(Family::kMeta, PartitionMetaKey(part.id), std::move(value));
+  }
+}
+
+Status Engine::Commit() {
+  auto started = std::chrono::steady_clock::now();
+  StateBatch batch;
+  for (auto& part : partitions_) WriteState(*part, &batch);
+  for (auto& [sp, pos] : positions_) {
+    // Resume at the first record not yet applied: the earliest held-back one.
+    int64_t offset = pos.next_offset, line = pos.line;
+    for (auto& part : partitions_) {
+      for (const PendingEvent& pe : part->pending) {
+        if (pe.record.partition == sp && pe.record.offset < offset) {
+          offset = pe.record.offset;
+          line = pe.record.line;
+        }
+      }
+    }
+    std::string value;
+    codec::PutI64(&value, offset);
+    codec::PutI64(&value, line);
+    codec::PutBytes(&value, pos.source_id);
+    batch.Put(Family::kMeta, SourceMetaKey(sp), std::move(value));
+  }
+  for (const OutboxRecord& o : new_outbox_) {
+    batch.Put(Family::kOutbox, OutboxKey(o.seq), EncodeOutbox(o.alert, o.record));
+  }
+  for (uint64_t seq : acked_) batch.Delete(Family::kOutbox, OutboxKey(seq));
+  acked_.clear();
+  ZICHT_RETURN_IF_ERROR(store_->Write(batch));
+  for (OutboxRecord& o : new_outbox_) unsent_outbox_.push_back(std::move(o));
+  new_outbox_.clear();
+  ++stats_.commits;
+  probe_->Committed(since_commit_, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  since_commit_ = 0;
+  return DeliverOutbox();
+}
+
+Status Engine::DeliverOutbox() {
+  if (unsent_outbox_.empty()) return Status::Ok();
+  bool any_alert = false, any_dead = false;
+  for (const OutboxRecord& o : unsent_outbox_) {
+    connectors::RecordSink* sink = o.alert ? alert_sink_ : dead_letter_sink_;
+    if (sink == nullptr) {
+      acked_.push_back(o.seq);  // no sink configured: counted and reported only
+      continue;
+    }
+    ZICHT_RETURN_IF_ERROR(sink->Send(o.seq, o.record));
+    (o.alert ? any_alert : any_dead) = true;
+  }
+  unsent_outbox_.clear();
+  if (any_alert) ZICHT_RETURN_IF_ERROR(alert_sink_->Flush(&acked_, std::chrono::seconds(10)));
+  if (any_dead) ZICHT_RETURN_IF_ERROR(dead_letter_sink_->Flush(&acked_, std::chrono::seconds(10)));
+  if (acked_.empty()) return Status::Ok();
+  StateBatch deletes;
+  for (uint64_t seq : acked_) deletes.Delete(Family::kOutbox, OutboxKey(seq));
+  acked_.clear();
+  return store_->Write(deletes);
+}
+
+Status Engine::Open() { return LoadState(); }
+
+Status Engine::LoadState() {
+  // Source positions.
+  ZICHT_RETURN_IF_ERROR(store_->Scan(Family::kMeta, "s", "t", [&](std::string_view key, std::string_view value) {
+    codec::Reader k(key.substr(1)), v(value);
+    int sp = static_cast<int>(k.U32());
+    SourcePosition pos;
+    pos.next_offset = v.I64();
+    pos.line = v.I64();
+    pos.source_id.assign(v.Bytes());
+    if (k.ok() && v.ok()) positions_[sp] = std::move(pos);
+    return true;
+  }));
+  for (auto& part : partitions_) ZICHT_RETURN_IF_ERROR(LoadPartition(*part));
+  // Outbox records not yet delivered: deliver them again (at least once).
+  Status decode_status;
+  ZICHT_RETURN_IF_ERROR(store_->Scan(Family::kOutbox, "", "", [&](std::string_view key, std::string_view value) {
+    codec::Reader k(key);
+    OutboxRecord o;
+    o.seq = k.U64();
+    if (!k.ok() || !DecodeOutbox(value, &o.alert, &o.record)) {
+      decode_status = Status::Corruption("undecodable outbox record");
+      return false;
+    }
+    next_seq_ = std::max(next_seq_, o.seq + 1);
+    unsent_outbox_.push_back(std::move(o));
+    return true;
+  }));
+  ZICHT_RETURN_IF_ERROR(decode_status);
+  return DeliverOutbox();
+}
+
+Status Engine::LoadPartition(PartitionState& part) {
+  WindowStore& ws = *part.store;
+  const size_t locals = ws.municipalities().size();
+  std::string meta;
+  Status s = store_->Get(Family::kMeta, PartitionMetaKey(part.id), &meta);
+  if (s.code() == StatusCode::kNotFound) return Status::Ok();  // fresh partition
+  ZICHT_RETURN_IF_ERROR(s);
+  codec::Reader in(meta);
+  if (in.U8() != kMetaFormat) return Status::Corruption("unknown partition meta format");
+  part.has_clock = in.U8() == 1;
+  part.clock = in.I64();
+  part.first_event_time = in.I64();
+  int64_t cur_day = in.I64(), cur_hour = in.I64(), fin_day = in.I64(), fin_hour = in.I64();
+  part.applied_offset = in.I64();
+  part.evicted_before_day = part.persisted_evicted_before_day = in.I64();
+  bool store_clock = in.U8() == 1;
+  if (!in.ok()) return Status::Corruption("truncated partition meta");
+  part.meta_dirty = false;
+  if (store_clock) ws.RestoreClock(cur_day, cur_hour, fin_day, fin_hour);
+  if (locals == 0 || !store_clock) return Status::Ok();
+
+  const MunicipalityTable& munis = plan_->municipalities();
+  auto local_of_code = [&](int code_number) {
+    int m = munis.IndexOf(fmt::format("GM{:04d}", code_number));
+    return m < 0 ? -1 : ws.Local(m);
+  };
+  Status corrupt;
+  for (size_t si = 0; si < plan_->series().size(); ++si) {
+    const SeriesDef& series = plan_->series()[si];
+    std::string prefix = SeriesPrefix(part.id, series.key);
+    ZICHT_RETURN_IF_ERROR(store_->Scan(Family::kBuckets, prefix, PrefixEnd(prefix),
+        [&](std::string_view key, std::string_view value) {
+          codec::Reader k(key.substr(prefix.size())), v(value);
+          int64_t bucket = k.I64();
+          int local = local_of_code(k.U16());
+          BucketValue bv;
+          bv.n_match = v.U32();
+          bv.n_all = v.U32();
+          if (series.sum_field >= 0) bv.sum = v.Int128();
+          if (!k.ok() || !v.ok()) {
+            corrupt = Status::Corruption("undecodable bucket");
+            return false;
+          }
+          if (local >= 0) ws.RestoreBucket(static_cast<int>(si), local, bucket, bv);
+          return true;
+        }));
+    ZICHT_RETURN_IF_ERROR(corrupt);
+    ZICHT_RETURN_IF_ERROR(store_->Scan(Family::kEvidence, prefix, PrefixEnd(prefix),
+        [&](std::string_view key, std::string_view value) {
+          codec::Reader k(key.substr(prefix.size())), v(value);
+          int local = local_of_code(k.U16());
+          if (local < 0) return true;
+          EvidenceRing& ring = part.evidence[si * locals + static_cast<size_t>(local)];
+          ring = EvidenceRing{};
+          uint8_t n = v.U8();
+          for (uint8_t i = 0; i < n && v.ok(); ++i) {
+            EvidenceEntry e;
+            e.time = v.I64();
+            e.bucket = v.I64();
+            e.id.assign(v.Bytes());
+            if (ring.entries.size() < static_cast<size_t>(options_.evidence_ids)) {
+              ring.entries.push_back(std::move(e));
+            }
+          }
+          if (!v.ok()) corrupt = Status::Corruption("undecodable evidence");
+          return v.ok();
+        }));
+    ZICHT_RETURN_IF_ERROR(corrupt);
+  }
+  ws.RecomputeWindows();
+  for (size_t r = 0; r < plan_->rules().size(); ++r) {
+    std::string prefix = SeriesPrefix(part.id, RuleKey(plan_->rules()[r]));
+    ZICHT_RETURN_IF_ERROR(store_->Scan(Family::kTimers, prefix, PrefixEnd(prefix),
+        [&](std::string_view key, std::string_view value) {
+          codec::Reader k(key.substr(prefix.size())), v(value);
+          int local = local_of_code(k.U16());
+          rules::RuleTimer t;
+          t.held_since = v.I64();
+          t.last_alert = v.I64();
+          if (local >= 0 && v.ok()) part.timers[r * locals + static_cast<size_t>(local)] = t;
+          return true;
+        }));
+  }
+  std::string prefix = PartitionPrefix(part.id);
+  ZICHT_RETURN_IF_ERROR(store_->Scan(Family::kDedup, prefix, PrefixEnd(prefix),
+      [&](std::string_view key, std::string_view value) {
+        codec::Reader k(key.substr(prefix.size())), v(value);
+        int64_t day = k.I64();
+        Hash128 h;
+        h.lo = k.U64();
+        h.hi = k.U64();
+        TimeMs t = v.I64();
+        if (!k.ok() || !v.ok()) return true;
+        part.seen.insert_or_assign(h, t);
+        part.seen_by_day[day].push_back(h);
+        return true;
+      }));
+  national_->Publish(part.id, false, ws.final_bucket(false), ws);
+  if (plan_->uses_hours()) national_->Publish(part.id, true, ws.final_bucket(true), ws);
+  return Status::Ok();
+}
+
+}  // namespace zicht::engine

@@ -1,0 +1,214 @@
+#include "zicht/engine/plan.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "zicht/base/csv.h"
+#include "zicht/base/sha256.h"
+
+namespace zicht::engine {
+namespace {
+
+uint64_t HashKey(std::string_view text) {
+  std::string hex = Sha256Hex(text).substr(0, 16);
+  uint64_t v = 0;
+  std::from_chars(hex.data(), hex.data() + hex.size(), v, 16);
+  return v;
+}
+
+bool ParseDouble(std::string_view s, double* out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size() && std::isfinite(*out);
+}
+
+Result<ReferenceValues> LoadReference(const rules::ReferenceSource& source,
+                                      const MunicipalityTable& municipalities) {
+  auto csv = ReadCsvFile(source.path);
+  if (!csv.ok()) return csv.status();
+  int col_m = csv->Column("municipality");
+  int col_v = csv->Column(source.column);
+  if (col_m < 0 || col_v < 0) {
+    return Status::InvalidArgument(fmt::format("{}:1:1: needs columns 'municipality' and '{}'",
+                                               source.path, source.column));
+  }
+  ReferenceValues ref;
+  ref.path = source.path;
+  ref.column = source.column;
+  ref.by_municipality.resize(municipalities.size());
+  for (const CsvRow& row : csv->rows) {
+    const std::string& code = row.fields[static_cast<size_t>(col_m)];
+    const std::string& text = row.fields[static_cast<size_t>(col_v)];
+    int m = municipalities.IndexOf(code);
+    if (m < 0) {
+      return Status::InvalidArgument(
+          fmt::format("{}:{}:1: municipality '{}' is not in the reference data", source.path,
+                      row.line, code));
+    }
+    if (text.empty()) continue;  // no figure published for this municipality
+    double v;
+    if (!ParseDouble(text, &v)) {
+      return Status::InvalidArgument(fmt::format("{}:{}: '{}' in column '{}' is not a number",
+                                                 source.path, row.line, text, source.column));
+    }
+    ref.by_municipality[static_cast<size_t>(m)] = v;
+  }
+  return ref;
+}
+
+}  // namespace
+
+FixedSum ToFixed(double v) { return static_cast<FixedSum>(std::llround(v * kFixedScale)); }
+
+bool CompiledFilter::Matches(const FieldValue& v) const {
+  if (!v.present) return false;
+  switch (type) {
+    case rules::FieldType::kString:
+      if (v.value_index >= 0) return (value_mask >> v.value_index) & 1u;
+      for (const std::string& s : strings) {
+        if (s == v.text) return true;
+      }
+      return false;
+    case rules::FieldType::kNumber:
+      return std::find(numbers.begin(), numbers.end(), v.number) != numbers.end();
+    case rules::FieldType::kBool:
+      return (bool_mask >> (v.boolean ? 1 : 0)) & 1;
+  }
+  return false;
+}
+
+Result<PlanPtr> Plan::Build(std::shared_ptr<const rules::RuleSet> rule_set,
+                            MunicipalityTablePtr municipalities, const PlanOptions& options) {
+  auto plan = std::make_shared<Plan>();
+  plan->rule_set_ = rule_set;
+  plan->municipalities_ = municipalities;
+  plan->options_ = options;
+  plan->schemas_ = std::make_shared<SchemaRegistry>(rule_set->event_types());
+  const SchemaRegistry& schemas = *plan->schemas_;
+  plan->series_by_type_.resize(schemas.size());
+
+  std::map<uint64_t, int> series_index;
+  const auto& rs_indicators = rule_set->indicators();
+  for (size_t i = 0; i < rs_indicators.size(); ++i) {
+    const rules::RuleSet::Indicator& ri = rs_indicators[i];
+    const rules::IndicatorSpec& spec = *ri.spec;
+    IndicatorDef def;
+    def.index = static_cast<int>(i);
+    def.spec = &spec;
+    def.key = ri.key;
+    def.aggregate = spec.aggregate;
+    def.per = spec.per;
+    if (spec.is_reference()) {
+      auto ref = LoadReference(*spec.source, *municipalities);
+      if (!ref.ok()) return ref.status();
+      def.reference = static_cast<int>(plan->references_.size());
+      plan->references_.push_back(std::move(*ref));
+      plan->indicators_.push_back(std::move(def));
+      continue;
+    }
+    int type = schemas.TypeIndex(spec.event);
+    if (type < 0) return Status::Internal(fmt::format("indicator {}: unknown event type", ri.key));
+    const EventTypeSchema& schema = schemas.type(type);
+
+    // Normalised text of what is counted; indicators that count the same
+    // thing share one series (and its history survives window edits).
+    std::vector<std::string> clause_texts;
+    std::vector<CompiledFilter> filters;
+    for (const rules::FilterClause& clause : spec.where) {
+      CompiledFilter f;
+      f.field = schema.FieldIndex(clause.field);
+      if (f.field < 0) {
+        return Status::Internal(fmt::format("indicator {}: unknown field {}", ri.key, clause.field));
+      }
+      const FieldSchema& fs = schema.fields[static_cast<size_t>(f.field)];
+      f.type = fs.type;
+      std::vector<std::string> values = clause.values;
+      std::sort(values.begin(), values.end());
+      values.erase(std::unique(values.begin(), values.end()), values.end());
+      for (const std::string& v : values) {
+        switch (fs.type) {
+          case rules::FieldType::kString: {
+            auto it = std::find(fs.values.begin(), fs.values.end(), v);
+            if (!fs.values.empty() && it != fs.values.end() && fs.values.size() <= 64) {
+              f.value_mask |= uint64_t{1} << (it - fs.values.begin());
+            }
+            f.strings.push_back(v);
+            break;
+          }
+          case rules::FieldType::kNumber: {
+            double d;
+            if (!ParseDouble(v, &d)) {
+              return Status::Internal(fmt::format("indicator {}: bad number {}", ri.key, v));
+            }
+            f.numbers.push_back(d);
+            break;
+          }
+          case rules::FieldType::kBool:
+            f.bool_mask |= v == "true" ? 2 : 1;
+            break;
+        }
+      }
+      clause_texts.push_back(fmt::format("{} in [{}]", clause.field, fmt::join(values, ", ")));
+      filters.push_back(std::move(f));
+    }
+    std::sort(clause_texts.begin(), clause_texts.end());
+    bool needs_sum = spec.aggregate == rules::Aggregate::kSum ||
+                     spec.aggregate == rules::Aggregate::kMean;
+    std::string description = spec.event;
+    if (!clause_texts.empty()) description += " where " + fmt::format("{}", fmt::join(clause_texts, " and "));
+    if (needs_sum) description += " sum " + spec.field;
+    description += spec.window.hours ? " /hour" : " /day";
+    uint64_t key = HashKey(description);
+    auto [it, inserted] = series_index.emplace(key, static_cast<int>(plan->series_.size()));
+    if (inserted) {
+      SeriesDef s;
+      s.key = key;
+      s.description = description;
+      s.event_type = type;
+      // Filters must all match; order them so cheap enum checks go first.
+      s.filters = std::move(filters);
+      s.sum_field = needs_sum ? schema.FieldIndex(spec.field) : -1;
+      s.hours = spec.window.hours;
+      s.bucket_ms = spec.window.hours ? kMsPerHour : kMsPerDay;
+      plan->series_.push_back(std::move(s));
+      plan->series_by_type_[static_cast<size_t>(type)].push_back(it->second);
+    }
+    SeriesDef& series = plan->series_[static_cast<size_t>(it->second)];
+    def.series = it->second;
+    def.window = spec.window.count;
+    def.windows = ri.uses_trend ? 5 : 1;
+    if (spec.aggregate == rules::Aggregate::kShare) series.count_all = true;
+    series.indicators.push_back(def.index);
+    if (series.hours) plan->uses_hours_ = true;
+    int64_t lateness_buckets = (options.allowed_lateness_ms + series.bucket_ms - 1) / series.bucket_ms;
+    series.retention = std::max(series.retention, def.window * def.windows + lateness_buckets +
+                                                      options.slack_buckets);
+    plan->indicators_.push_back(std::move(def));
+  }
+
+  for (const rules::RuleSet::Rule& rr : rule_set->rules()) {
+    RuleDef rule;
+    rule.spec = rr.spec;
+    rule.pack = rule_set->packs()[static_cast<size_t>(rr.pack)].name;
+    rule.condition_indicator = rr.condition_indicator;
+    std::set<int> series, share_series;
+    for (size_t c = 0; c < rr.condition_indicator.size(); ++c) {
+      const IndicatorDef& ind = plan->indicators_[static_cast<size_t>(rr.condition_indicator[c])];
+      if (ind.series >= 0) series.insert(ind.series);
+      if (ind.series >= 0 && ind.aggregate == rules::Aggregate::kShare) share_series.insert(ind.series);
+      if (rr.spec->conditions[c].measure == rules::Measure::kPoissonP) rule.any_poisson = true;
+    }
+    rule.series.assign(series.begin(), series.end());
+    int rule_index = static_cast<int>(plan->rules_.size());
+    for (int s : rule.series) plan->series_[static_cast<size_t>(s)].rules.push_back(rule_index);
+    for (int s : share_series) plan->series_[static_cast<size_t>(s)].share_rules.push_back(rule_index);
+    plan->rules_.push_back(std::move(rule));
+  }
+  return PlanPtr(std::move(plan));
+}
+
+}  // namespace zicht::engine
