@@ -68,6 +68,9 @@ int main(int argc, char** argv) {
   generate->add_option("--scale", gen_opts.scale,
                        "Multiply all event rates (default 1.0; 10 gives ~10x events)");
   generate->add_option("--output,-o", gen_opts.output_path, "Output file (default standard output)");
+  generate->add_option("--municipalities", gen_opts.municipalities_path,
+                       "Municipality reference CSV (default config/reference/municipalities.csv)");
+  generate->add_flag("--clean", gen_opts.clean, "No deliberately bad lines");
 
   try {
     app.parse(argc, argv);

@@ -38,6 +38,8 @@ struct GenerateCommandOptions {
   std::string start_date = "2026-01-01";
   double scale = 1.0;
   std::string output_path;  // empty = standard output
+  std::string municipalities_path = "config/reference/municipalities.csv";
+  bool clean = false;  // no deliberately bad lines
 };
 int GenerateCommand(const GenerateCommandOptions& options);
 
