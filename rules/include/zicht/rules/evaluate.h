@@ -11,7 +11,7 @@ namespace zicht::rules {
 
 struct Combination {
   bool held = false;  // the rule's combination holds
-  double score = 0;   // score rules: Σ held weights ÷ Σ weights; others: share of conditions held
+  double score = 0;  // score rules: Σ held weights ÷ Σ weights; others: share of conditions held
 };
 
 // held[i] says whether conditions[i] of the rule holds (min_events included).

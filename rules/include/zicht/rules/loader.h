@@ -19,13 +19,14 @@ struct Diagnostic {
 };
 
 struct LoadOptions {
-  // Longest history kept per series of buckets (default 400d). A window, or five
-  // windows for trend_ratio, longer than this does not validate.
-  TimeMs retention_ms = 400 * kMsPerDay;
-  size_t max_pack_bytes = 4u << 20;   // refuse larger files (default 4 MiB)
-  size_t max_rules = 1000;            // per pack (default 1000)
-  size_t max_indicators = 1000;       // per pack (default 1000)
-  size_t max_conditions = 64;         // per rule (default 64)
+  // Longest history kept per series of buckets (default 1830d = 5 x 366d, so a
+  // one-year window can use trend_ratio; the SPEC example needs 5 x 90d = 450d).
+  // A window, or five windows for trend_ratio, longer than this does not validate.
+  TimeMs retention_ms = 1830 * kMsPerDay;
+  size_t max_pack_bytes = 4u << 20;  // refuse larger files (default 4 MiB)
+  size_t max_rules = 1000;           // per pack (default 1000)
+  size_t max_indicators = 1000;      // per pack (default 1000)
+  size_t max_conditions = 64;        // per rule (default 64)
   // Directory tried after the working directory for relative reference files;
   // empty = the pack's own directory.
   std::string reference_base_dir;
@@ -42,14 +43,20 @@ PackLoadResult LoadRulePackText(std::string_view yaml, const std::string& file_n
                                 const LoadOptions& options = {});
 
 // The packs the engine runs, validated together, with global indices.
+// Immutable once built and shared as shared_ptr<const RuleSet>; not copyable
+// because indicators() and rules() point into its own packs().
 class RuleSet {
  public:
+  RuleSet() = default;
+  RuleSet(const RuleSet&) = delete;
+  RuleSet& operator=(const RuleSet&) = delete;
+
   struct Indicator {
-    int pack = 0;                 // index into packs()
+    int pack = 0;  // index into packs()
     const IndicatorSpec* spec = nullptr;
-    std::string key;              // "pack/indicator"
-    bool uses_trend = false;      // some rule reads trend_ratio of it
-    TimeMs history_ms = 0;        // window, or 5 windows when uses_trend
+    std::string key;          // "pack/indicator"
+    bool uses_trend = false;  // some rule reads trend_ratio of it
+    TimeMs history_ms = 0;    // window, or 5 windows when uses_trend
   };
   struct Rule {
     int pack = 0;
@@ -63,6 +70,9 @@ class RuleSet {
   const std::vector<EventTypeSpec>& event_types() const { return event_types_; }
   const std::vector<Indicator>& indicators() const { return indicators_; }
   const std::vector<Rule>& rules() const { return rules_; }
+  // Index into event_types() / indicators(), or -1.
+  int EventTypeIndex(std::string_view type) const;
+  int IndicatorIndex(std::string_view pack_name, std::string_view indicator_id) const;
   // Hash over the pack versions, in load order.
   const std::string& version() const { return version_; }
 
@@ -81,9 +91,13 @@ struct RuleSetLoadResult {
 };
 
 // Loads every pack and checks them together (conflicting event type
-// declarations, two packs with the same name).
+// declarations, two packs with the same name). Reports the errors of all packs.
 RuleSetLoadResult LoadRuleSet(const std::vector<std::string>& paths,
                               const LoadOptions& options = {});
+// Checks already loaded (or hand-built) packs together and builds the set;
+// derived fields (condition weights, versions) are recomputed. A condition
+// naming an indicator the pack lacks, or an indicator of an unknown event
+// type, is an error here too.
 RuleSetLoadResult BuildRuleSet(std::vector<RulePack> packs);
 
 }  // namespace zicht::rules

@@ -72,7 +72,7 @@ struct IndicatorSpec {
   std::vector<FilterClause> where;
   std::string field;  // for sum and mean
   Window window;
-  double per = 1000;  // rate per N inhabitants
+  double per = 1000;                      // rate per N inhabitants
   std::optional<ReferenceSource> source;  // set for reference indicators
   SourceMark mark;
 
@@ -113,6 +113,9 @@ struct RuleSpec {
   std::map<std::string, double> weights;  // for kScore: condition id -> weight
   double alert_at = 0;                    // for kScore
   std::vector<ConditionSpec> conditions;
+  // For kScore: the weight of conditions[i], so that Combine needs no lookup.
+  // Filled by the loader and BuildRuleSet from `weights`.
+  std::vector<double> condition_weights;
   int64_t min_events = 0;
   TimeMs for_ms = 0;
   TimeMs cooldown_ms = kMsPerDay;  // SPEC default 1d
@@ -122,15 +125,16 @@ struct RuleSpec {
 };
 
 struct RulePack {
-  std::string api_version;  // zicht/v1
-  std::string name;         // metadata.name
-  std::string theme;        // metadata.theme
+  std::string api_version;                      // zicht/v1
+  std::string name;                             // metadata.name
+  std::string theme;                            // metadata.theme
   std::map<std::string, std::string> metadata;  // everything under metadata, as text
-  std::vector<EventTypeSpec> events;  // declared by this pack (built-ins not repeated)
+  std::vector<EventTypeSpec> events;            // declared by this pack (built-ins not repeated)
   std::vector<IndicatorSpec> indicators;
   std::vector<RuleSpec> rules;
-  std::string file;  // where it was loaded from
+  std::string file;     // where it was loaded from
   std::string version;  // hash of the whole normalised pack
+  SourceMark mark;      // of metadata.name, for messages about the pack as a whole
 };
 
 std::string_view AggregateName(Aggregate a);
@@ -138,16 +142,36 @@ std::string_view MeasureName(Measure m);
 std::string_view OpName(Op op);  // ">=", ">", "<=", "<", "==", "!="
 std::string_view SeverityName(Severity s);
 std::string_view FieldTypeName(FieldType t);
+std::string_view MatchKindName(MatchKind m);  // "all", "any", "at_least", "score"
+
+// Canonical text of what changes behaviour or output (no titles, no marks,
+// no YAML formatting or key order; numbers in shortest round-trip form; map-like
+// parts sorted). Versions are SHA-256 prefixes of these texts.
+std::string CanonicalText(const EventTypeSpec& type);
+std::string CanonicalText(const IndicatorSpec& indicator);
+// The rule itself plus the pack name and the indicators it reads (looked up in
+// `pack` by id; an id not found there is written as such).
+std::string CanonicalText(const RuleSpec& rule, const RulePack& pack);
+
+// Fills RuleSpec::condition_weights, RuleSpec::version and RulePack::version.
+// Idempotent; the loader calls it on every valid pack.
+void FinalizePack(RulePack* pack);
 
 // Applies op to (observed, threshold).
 inline bool ApplyOp(Op op, double observed, double threshold) {
   switch (op) {
-    case Op::kGe: return observed >= threshold;
-    case Op::kGt: return observed > threshold;
-    case Op::kLe: return observed <= threshold;
-    case Op::kLt: return observed < threshold;
-    case Op::kEq: return observed == threshold;
-    case Op::kNe: return observed != threshold;
+    case Op::kGe:
+      return observed >= threshold;
+    case Op::kGt:
+      return observed > threshold;
+    case Op::kLe:
+      return observed <= threshold;
+    case Op::kLt:
+      return observed < threshold;
+    case Op::kEq:
+      return observed == threshold;
+    case Op::kNe:
+      return observed != threshold;
   }
   return false;
 }
