@@ -56,10 +56,12 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 // The closest candidate close enough to be a typo, or "".
 template <typename Range>
 std::string Closest(std::string_view word, const Range& candidates) {
-  const size_t limit = word.size() <= 3 ? 1 : word.size() <= 6 ? 2 : 3;
+  // Short words are close to everything; only suggest what is likely meant.
+  const size_t limit = word.size() <= 2 ? 0 : word.size() <= 3 ? 1 : word.size() <= 6 ? 2 : 3;
   size_t best = SIZE_MAX;
   std::string out;
   for (const auto& c : candidates) {
+    if (std::string_view(c).empty()) continue;
     size_t d = EditDistance(word, c);
     if (d <= limit && d < best) {
       best = d;
@@ -89,7 +91,7 @@ std::string JoinNames(const Range& names) {
 // message stays one readable line whatever the input.
 std::string Show(std::string_view s) {
   std::string out;
-  const size_t limit = 60;
+  const size_t limit = 160;
   for (size_t i = 0; i < s.size() && i < limit; ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x20 || c == 0x7f) {
@@ -351,18 +353,21 @@ std::optional<bool> Bool(Ctx& ctx, const Entry& e) {
   return b;
 }
 
+// `what` names the value in messages ("field type"); default: the key.
 template <typename E, size_t N>
-std::optional<E> Enum(Ctx& ctx, const Entry& e, const Named<E> (&table)[N]) {
+std::optional<E> Enum(Ctx& ctx, const Entry& e, const Named<E> (&table)[N],
+                      std::string_view what = {}) {
   auto t = Text(ctx, e);
   if (!t) return std::nullopt;
   auto v = Lookup(table, *t);
   if (!v) {
+    if (what.empty()) what = e.key;
     auto names = NamesOf(table);
     std::string hint = Closest(*t, names);
     ctx.Error(e.value_mark, hint.empty() ? fmt::format("unknown {} '{}' (expected one of: {})",
-                                                       e.key, Show(*t), JoinNames(names))
-                                         : fmt::format("unknown {} '{}' (did you mean '{}'?)",
-                                                       e.key, Show(*t), hint));
+                                                       what, Show(*t), JoinNames(names))
+                                         : fmt::format("unknown {} '{}' (did you mean '{}'?)", what,
+                                                       Show(*t), hint));
   }
   return v;
 }
@@ -541,7 +546,7 @@ class PackParser {
       MapView m(ctx_, e.value, {"type", "values", "optional", "description"});
       const Entry* type = m.Require("type", fmt::format("field '{}'", f.name));
       std::optional<FieldType> t;
-      if (type != nullptr) t = Enum(ctx_, *type, kFieldTypes);
+      if (type != nullptr) t = Enum(ctx_, *type, kFieldTypes, "field type");
       if (const Entry* opt = m.Find("optional")) {
         if (auto b = Bool(ctx_, *opt)) f.optional = *b;
       }
@@ -575,7 +580,7 @@ class PackParser {
       f.type = *t;
       return f;
     }
-    auto t = Enum(ctx_, e, kFieldTypes);
+    auto t = Enum(ctx_, e, kFieldTypes, "field type");
     if (!t) return std::nullopt;
     f.type = *t;
     return f;
@@ -1010,13 +1015,13 @@ class PackParser {
     }
     const Entry* match = m.Find("match");
     const Entry* score = m.Find("score");
-    const Entry* at_least_entry = nullptr;
+    std::optional<SourceMark> at_least_mark;
     if (match != nullptr && score != nullptr) {
       ctx_.Error(score->key_mark,
                  "'match' and 'score' are exclusive: a rule either matches its "
                  "conditions (all, any, at_least) or scores them");
     } else if (match != nullptr) {
-      at_least_entry = ParseMatch(*match, &rule);
+      at_least_mark = ParseMatch(*match, &rule);
     }
     const MapView* score_view = nullptr;
     std::optional<MapView> score_map;
@@ -1055,12 +1060,12 @@ class PackParser {
     }
     const size_t n_conditions = rule.conditions.size();
 
-    if (at_least_entry != nullptr && rule.match == MatchKind::kAtLeast && n_conditions > 0) {
+    if (at_least_mark && rule.match == MatchKind::kAtLeast && n_conditions > 0) {
       if (rule.at_least < 1) {
-        ctx_.Error(at_least_entry->value_mark,
+        ctx_.Error(*at_least_mark,
                    fmt::format("at_least must be at least 1, got {}", rule.at_least));
       } else if (static_cast<size_t>(rule.at_least) > n_conditions) {
-        ctx_.Error(at_least_entry->value_mark,
+        ctx_.Error(*at_least_mark,
                    fmt::format("at_least {} is more than the {} condition{} of this rule",
                                rule.at_least, n_conditions, n_conditions == 1 ? "" : "s"));
       }
@@ -1095,21 +1100,21 @@ class PackParser {
     pack_.rules.push_back(std::move(rule));
   }
 
-  // Returns the at_least entry, checked once the conditions are counted.
-  const Entry* ParseMatch(const Entry& match, RuleSpec* rule) {
+  // Returns the mark of at_least's value, checked once the conditions are counted.
+  std::optional<SourceMark> ParseMatch(const Entry& match, RuleSpec* rule) {
     if (match.value.IsMap()) {
       MapView mm(ctx_, match.value, {"at_least"});
       const Entry* n = mm.Require("at_least", "match");
-      if (n == nullptr) return nullptr;
+      if (n == nullptr) return std::nullopt;
       if (auto v = Integer(ctx_, *n)) {
         rule->match = MatchKind::kAtLeast;
         rule->at_least = static_cast<int>(std::clamp<int64_t>(*v, -1, INT32_MAX));
-        return n;
+        return n->value_mark;
       }
-      return nullptr;
+      return std::nullopt;
     }
     auto t = Text(ctx_, match);
-    if (!t) return nullptr;
+    if (!t) return std::nullopt;
     if (*t == "all") {
       rule->match = MatchKind::kAll;
     } else if (*t == "any") {
@@ -1120,7 +1125,7 @@ class PackParser {
                  fmt::format("match must be all, any or {{at_least: N}}, got '{}'{}", Show(*t),
                              hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
     }
-    return nullptr;
+    return std::nullopt;
   }
 
   void ParseCondition(const YAML::Node& node, ConditionSpec* cond, SourceMark* id_mark,
