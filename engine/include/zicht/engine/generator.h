@@ -16,9 +16,9 @@
 //    financing, sectors, finding kinds) are the same everywhere outside
 //    anomalies: a share differs from the national share only by sampling noise.
 //  - Weekly seasonality (weekday weights, mean 1): suspicious transactions dip
-//    at weekends (Sat 0.72, Sun 0.43 of a weekday), property sales and business
-//    registrations almost vanish on Saturday and Sunday; time of day follows
-//    office hours for sales and registrations.
+//    at weekends (Sat 0.7, Sun 0.4 of a weekday), property sales and business
+//    registrations almost vanish on Saturday and Sunday (Sunday 0.5% and 2% of a
+//    weekday); time of day follows office hours for sales and registrations.
 //  - Field distributions: amount_eur lognormal (cash median 4 000, other 7 500);
 //    channel cash 35%, wire 30%, money_transfer 14%, crypto 8%, card 8%, cheque 5%;
 //    price_eur lognormal around 400 000; buyer_type company 12%, foreign_company 2%;
@@ -42,8 +42,8 @@
 // each has a kind, a municipality (one anomaly per municipality; never the
 // smallest 10%), a first and last day (30..120 days, not in the first
 // min(60, days/5) days) and a factor. The factor is at least the kind's default
-// and is raised for smaller municipalities until the anomaly adds >= 20 events
-// and >= 5 standard deviations over a 365-day window, and >= 6 events to every
+// and is raised for smaller municipalities until the anomaly adds >= 30 events
+// and >= 6 standard deviations over a 365-day window, and >= 6 events to every
 // 30-day window it covers; a municipality whose factor would exceed the kind's
 // cap is not chosen. What each kind changes in its municipality and period:
 //   cash_surge        suspicious_transaction with channel cash x factor (default 4,
@@ -52,9 +52,12 @@
 //                     x factor (default 3.5, cap 5.5, >= 1 + 90/days, so a 90d
 //                     share doubles); companies then pay 45% without mortgage.
 //                     Sales count unchanged.
-//   quick_resale      property_sale financing none share x factor (default 3.5,
+//   quick_resale      property_sale financing none share x factor (default 4,
 //                     cap 5): the extra sales are resales after 14..179 days with
-//                     financing none. Buyer types and sales count unchanged.
+//                     financing none, so the mean resale_days falls to about a
+//                     quarter. Buyer types and sales count unchanged. (A company
+//                     anomaly raises the none share too, up to ~2x: companies
+//                     pay without mortgage more often.)
 //   drug_production   drug_finding x factor (default 6, cap 30); the extra findings
 //                     are 55% hemp_plantation, 40% synthetic_lab.
 //   vulnerable_sector business_registration in the five vulnerable sectors
@@ -62,8 +65,8 @@
 //                     instead of 60 000.
 //   combined          company_property and drug_production at once (SPEC rule
 //                     property-and-drugs): 70..120 days, company share factor
-//                     >= 1 + 300/days so a 365d share reaches 1.5x the national
-//                     share, and the drug factor computed as for drug_production.
+//                     >= 1 + 300/days (at most 5.5) so a 365d share reaches 1.5x
+//                     the national share, and the drug factor computed as for drug_production.
 #pragma once
 
 #include <cstdint>
