@@ -13,7 +13,7 @@ int RulesCheckCommand(const std::vector<std::string>& files) {
   rules::RuleSetLoadResult loaded = rules::LoadRuleSet(files);
   if (!loaded.rule_set) {
     for (const rules::Diagnostic& d : loaded.errors) fmt::print(stderr, "{}\n", d.ToString());
-    fmt::print(stderr, "{} error{} in {} rule pack{}\n", loaded.errors.size(),
+    fmt::print(stderr, "zicht rules check: {} error{} in {} rule pack{}\n", loaded.errors.size(),
                loaded.errors.size() == 1 ? "" : "s", files.size(), files.size() == 1 ? "" : "s");
     return 1;
   }

@@ -259,8 +259,10 @@ class MapView {
   // `known` empty: any key is allowed (labels, where, weights, fields).
   MapView(Ctx& ctx, const YAML::Node& map, Keys known) : ctx_(ctx), mark_(ctx.Mark(map)) {
     std::map<std::string, int, std::less<>> first_line;
+    // Copies, not references: yaml-cpp's it->first lives in a temporary proxy.
     for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node& k = it->first;
+      const YAML::Node k = it->first;
+      const YAML::Node v = it->second;
       Entry e;
       e.key_mark = ctx.Mark(k);
       if (!k.IsScalar()) {
@@ -268,8 +270,8 @@ class MapView {
         continue;
       }
       e.key = k.Scalar();
-      e.value = it->second;
-      e.value_mark = it->second.IsNull() ? e.key_mark : ctx.Mark(it->second);
+      e.value = v;
+      e.value_mark = v.IsNull() ? e.key_mark : ctx.Mark(v);
       auto [pos, inserted] = first_line.emplace(e.key, e.key_mark.line);
       if (!inserted) {
         ctx.Error(e.key_mark,
