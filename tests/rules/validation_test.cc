@@ -580,6 +580,15 @@ TEST(ValidationTest, WhereValuesAreNormalisedForTheirFieldType) {
   EXPECT_THAT(where[1].values, ElementsAre("none"));
 }
 
+TEST(ValidationTest, InvalidUtf8IsEscapedAndUnicodeKept) {
+  const std::string text =
+      Sub(kBase, "kind: RulePack", "kind: \"Z\xc3\xbcrich \xe2\x98\x83 \xff\xc3\x28\"");
+  PackLoadResult r = LoadRulePackText(text, "p.yaml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].ToString(),
+            "p.yaml:2:7: kind must be 'RulePack', got 'Z\xc3\xbcrich \xe2\x98\x83 \\xff\\xc3('");
+}
+
 TEST(ValidationTest, ControlCharactersAndLongTextStayReadableInMessages) {
   const std::string text =
       Sub(kBase, "kind: RulePack", "kind: \"Rule\\tPack" + std::string(300, 'x') + "\"");
