@@ -47,15 +47,23 @@ struct RawField {
 
 }  // namespace
 
+struct EventDecoder::Scratch {
+  std::vector<RawField> rest;        // non-envelope fields of the current event
+  std::vector<element> field_values;  // declared fields by schema index
+};
+
 EventDecoder::EventDecoder(std::shared_ptr<const SchemaRegistry> schemas,
                            MunicipalityTablePtr municipalities, DecoderOptions options)
     : schemas_(std::move(schemas)),
       municipalities_(std::move(municipalities)),
       options_(options),
-      parser_(std::make_unique<simdjson::dom::parser>()) {
-  // Capacity for the largest accepted event; depth + 1 because simdjson counts
-  // the root document as a level.
-  allocated_ = parser_->allocate(options_.max_event_bytes + 1, options_.max_depth + 1) ==
+      parser_(std::make_unique<simdjson::dom::parser>()),
+      scratch_(std::make_unique<Scratch>()) {
+  scratch_->rest.reserve(64);
+  scratch_->field_values.resize(schemas_->max_fields());
+  // Capacity for the largest accepted event; simdjson counts the outermost
+  // object as level 1, as SPEC does.
+  allocated_ = parser_->allocate(options_.max_event_bytes + 1, options_.max_depth) ==
                simdjson::SUCCESS;
   values_.resize(schemas_->max_fields());
 }
@@ -105,9 +113,9 @@ bool EventDecoder::Decode(std::string_view bytes, bool padded, DecodedEvent* out
   // the declared fields once the type is known.
   std::array<element, 4> envelope;
   std::array<bool, 4> has_envelope{};
-  std::array<RawField, 64> small_rest;
-  size_t rest_count = 0, field_count = 0;
-  std::vector<RawField> big_rest;
+  std::vector<RawField>& rest = scratch_->rest;
+  rest.clear();
+  size_t field_count = 0;
   for (auto [key, value] : simdjson::dom::object(doc)) {
     if (++field_count > options_.max_fields) {
       return fail(DeadLetterReason::kParseError,
@@ -125,12 +133,7 @@ bool EventDecoder::Decode(std::string_view bytes, bool padded, DecodedEvent* out
         break;
       }
     }
-    if (is_envelope) continue;
-    if (rest_count < small_rest.size()) {
-      small_rest[rest_count++] = RawField{key, value};
-    } else {
-      big_rest.push_back(RawField{key, value});
-    }
+    if (!is_envelope) rest.push_back(RawField{key, value});
   }
   for (size_t i = 0; i < kEnvelope.size(); ++i) {
     if (!has_envelope[i] || envelope[i].is_null()) {
@@ -152,25 +155,14 @@ bool EventDecoder::Decode(std::string_view bytes, bool padded, DecodedEvent* out
   // Declared fields: first find them (missing_field wins over bad_type).
   auto find = [&](std::string_view name, element* value) -> int {
     int found = 0;
-    for (size_t i = 0; i < rest_count; ++i) {
-      if (small_rest[i].key == name) {
-        if (found++ == 0) *value = small_rest[i].value;
-      }
-    }
-    for (const RawField& f : big_rest) {
+    for (const RawField& f : rest) {
       if (f.key == name) {
         if (found++ == 0) *value = f.value;
       }
     }
     return found;
   };
-  std::array<element, 64> small_field_values;
-  std::vector<element> big_field_values;
-  element* field_values = small_field_values.data();
-  if (schema.fields.size() > small_field_values.size()) {
-    big_field_values.resize(schema.fields.size());
-    field_values = big_field_values.data();
-  }
+  element* field_values = scratch_->field_values.data();
   for (size_t f = 0; f < schema.fields.size(); ++f) {
     const FieldSchema& fs = schema.fields[f];
     FieldValue& v = values_[f];

@@ -11,6 +11,7 @@
 
 #include "state_codec.h"
 #include "zicht/base/sha256.h"
+#include "zicht/engine/dedup_index.h"
 #include "zicht/engine/measures.h"
 #include "zicht/engine/probe.h"
 #include "zicht/rules/alert.h"
@@ -19,10 +20,6 @@ namespace zicht::engine {
 namespace {
 
 constexpr uint8_t kMetaFormat = 1;
-
-struct Hash128Hasher {
-  size_t operator()(const Hash128& h) const { return static_cast<size_t>(h.lo ^ (h.hi * 0x9E3779B97F4A7C15ULL)); }
-};
 
 uint64_t RuleKey(const RuleDef& rule) {
   Hash128 h = Murmur3_128(rule.pack + "/" + rule.spec->id + "|" + rule.spec->version);
@@ -68,7 +65,9 @@ struct Engine::PendingEvent {
   std::string payload;
   connectors::SourceRecord record;  // payload view points into `payload`
   std::string source_name;
+  TimeMs time = 0;        // event time
   bool advanced = false;  // clock already moved for it
+  bool tick = false;      // not an event: a clock tick (Engine::Tick)
 };
 
 struct Engine::PartitionState {
@@ -82,9 +81,9 @@ struct Engine::PartitionState {
   std::vector<uint8_t> timer_dirty;
   // De-duplication: hash(type, id) -> accepted event time, and per day the
   // hashes to forget once the day leaves the horizon.
-  std::unordered_map<Hash128, TimeMs, Hash128Hasher> seen;
-  std::map<int64_t, std::vector<Hash128>> seen_by_day;
+  DedupIndex seen;
   std::vector<DedupRecord> seen_new;        // accepted since the last commit
+  uint64_t dedup_chunk = 0;                 // next chunk number in the dedup family
   int64_t evicted_before_day = INT64_MIN;   // dedup days forgotten below this
   int64_t persisted_evicted_before_day = INT64_MIN;
   // Next source offset after the last record applied to this partition.
@@ -92,6 +91,13 @@ struct Engine::PartitionState {
   std::vector<int64_t> persisted_oldest;  // per series: buckets below are deleted
   std::deque<PendingEvent> pending;
   bool meta_dirty = true;
+  // National figures per indicator at the partition's final bucket.
+  struct FiguresRef {
+    int64_t final_bucket = INT64_MIN;
+    std::shared_ptr<const NationalFigures> figures;
+  };
+  std::vector<FiguresRef> figures;
+  std::vector<PoissonCache> poisson;  // [condition * locals + local]
 };
 
 Engine::Engine(PlanPtr plan, StateStore* store, connectors::RecordSink* alerts,
@@ -124,6 +130,8 @@ Engine::Engine(PlanPtr plan, StateStore* store, connectors::RecordSink* alerts,
     part->evidence.resize(plan_->series().size() * locals);
     part->timers.resize(plan_->rules().size() * locals);
     part->timer_dirty.assign(part->timers.size(), 0);
+    part->figures.resize(plan_->indicators().size());
+    part->poisson.resize(static_cast<size_t>(plan_->total_conditions()) * locals);
     partitions_.push_back(std::move(part));
   }
   national_ = std::make_unique<NationalBaseline>(*plan_, active_partitions_);
@@ -132,7 +140,7 @@ Engine::Engine(PlanPtr plan, StateStore* store, connectors::RecordSink* alerts,
   rule_stamp_.assign(plan_->rules().size(), 0);
   size_t max_conditions = 0;
   for (const RuleDef& r : plan_->rules()) max_conditions = std::max(max_conditions, r.spec->conditions.size());
-  held_scratch_.resize(max_conditions);
+  held_scratch_ = std::make_unique<bool[]>(std::max<size_t>(1, max_conditions));
 }
 
 Engine::~Engine() = default;
@@ -219,11 +227,11 @@ Status Engine::Process(const connectors::SourceRecord& record, const std::string
     return Status::Ok();
   }
   if (!part.pending.empty()) {
-    HoldBack(part, record, source_name, /*advanced=*/false, /*at_front=*/false);
+    HoldBack(part, record, source_name, event.time, /*advanced=*/false, /*at_front=*/false);
     return Status::Ok();
   }
   if (ProcessDecoded(part, event, record, source_name, /*advanced=*/false) == Outcome::kHeldBack) {
-    HoldBack(part, record, source_name, /*advanced=*/true, /*at_front=*/false);
+    HoldBack(part, record, source_name, event.time, /*advanced=*/true, /*at_front=*/false);
   }
   // A partition moving on may complete the national figures others wait for.
   if (held_back_ > 0) return TryDrainBlocked();
@@ -231,8 +239,9 @@ Status Engine::Process(const connectors::SourceRecord& record, const std::string
 }
 
 void Engine::HoldBack(PartitionState& part, const connectors::SourceRecord& record,
-                      const std::string& source_name, bool advanced, bool at_front) {
+                      const std::string& source_name, TimeMs time, bool advanced, bool at_front) {
   PendingEvent pe;
+  pe.time = time;
   pe.payload.assign(record.payload);
   pe.record = record;
   pe.record.key = {};
@@ -264,16 +273,16 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
       NoteProcessed(&part, record);
       return Outcome::kDone;
     }
-    auto it = part.seen.find(dedup_key);
-    if (it != part.seen.end() && it->second >= part.clock - options_.dedup_horizon_ms) {
+    const TimeMs seen_at = part.seen.Find(dedup_key);
+    if (seen_at != kMinTime && seen_at >= part.clock - options_.dedup_horizon_ms) {
       DeadLetter(DeadLetterReason::kDuplicate,
                  fmt::format("{} {} was accepted before (event time {})", event.type_name,
-                             event.id, FormatRfc3339(it->second)),
+                             event.id, FormatRfc3339(seen_at)),
                  record, source_name);
       NoteProcessed(&part, record);
       return Outcome::kDone;
     }
-    if (!part.has_clock || t > part.clock) {
+    if ((!part.has_clock || t > part.clock) && part.store->NeedsAdvance(t)) {
       if (!AdvanceClock(part, t)) return Outcome::kHeldBack;
     }
   }
@@ -285,8 +294,7 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
 
   // Remember for de-duplication.
   const int64_t day = FloorDiv(t, kMsPerDay);
-  part.seen.insert_or_assign(dedup_key, t);
-  part.seen_by_day[day].push_back(dedup_key);
+  part.seen.Put(dedup_key, t, part.clock - options_.dedup_horizon_ms);
   part.seen_new.push_back(DedupRecord{day, dedup_key, t});
 
   ++stats_.accepted;
@@ -363,15 +371,9 @@ bool Engine::AdvanceClock(PartitionState& part, TimeMs now) {
     national_->Publish(part.id, false, ws.final_bucket(false), ws);
     if (hours) national_->Publish(part.id, true, ws.final_bucket(true), ws);
   }
-  // Forget de-duplication days that left the horizon.
+  // De-duplication days that left the horizon are deleted at the next commit
+  // (in memory they count as absent already).
   const int64_t keep_from = FloorDiv(now - options_.dedup_horizon_ms, kMsPerDay);
-  while (!part.seen_by_day.empty() && part.seen_by_day.begin()->first < keep_from) {
-    for (const Hash128& h : part.seen_by_day.begin()->second) {
-      auto it = part.seen.find(h);
-      if (it != part.seen.end() && FloorDiv(it->second, kMsPerDay) < keep_from) part.seen.erase(it);
-    }
-    part.seen_by_day.erase(part.seen_by_day.begin());
-  }
   part.evicted_before_day = std::max(part.evicted_before_day, keep_from);
   probe_->Watermark(part.id, now, now - options_.allowed_lateness_ms);
   return NationalReady(part);
@@ -415,8 +417,13 @@ MeasureInput Engine::Input(PartitionState& part, int indicator, int local) {
     in.national = &national_->ReferenceFigures(indicator);
   } else {
     in.store = &ws;
-    bool hours = ws.series_hours(ind.series);
-    in.national = &national_->Figures(indicator, ws.final_bucket(hours));
+    const int64_t final_bucket = ws.final_bucket(ws.series_hours(ind.series));
+    PartitionState::FiguresRef& ref = part.figures[static_cast<size_t>(indicator)];
+    if (ref.final_bucket != final_bucket || !ref.figures) {
+      ref.figures = national_->Figures(indicator, final_bucket);
+      ref.final_bucket = final_bucket;
+    }
+    in.national = ref.figures.get();
   }
   return in;
 }
@@ -425,14 +432,15 @@ void Engine::EvaluateRule(PartitionState& part, int rule, int local) {
   const RuleDef& rd = plan_->rules()[static_cast<size_t>(rule)];
   const rules::RuleSpec& spec = *rd.spec;
   ++stats_.evaluations;
-  bool* held = reinterpret_cast<bool*>(held_scratch_.data());
+  bool* held = held_scratch_.get();
+  const size_t locals = part.store->municipalities().size();
   for (size_t c = 0; c < spec.conditions.size(); ++c) {
     MeasureInput in = Input(part, rd.condition_indicator[c], local);
-    MeasureResult r = ComputeMeasure(spec.conditions[c].measure, in);
-    held[c] = ConditionHolds(spec.conditions[c], r, spec.min_events);
+    PoissonCache* cache =
+        &part.poisson[(static_cast<size_t>(rd.condition_base) + c) * locals + static_cast<size_t>(local)];
+    held[c] = EvaluateHolds(spec.conditions[c], in, spec.min_events, cache);
   }
   rules::Combination comb = rules::Combine(spec, std::span<const bool>(held, spec.conditions.size()));
-  const size_t locals = part.store->municipalities().size();
   const size_t slot = static_cast<size_t>(rule) * locals + static_cast<size_t>(local);
   rules::RuleTimer& timer = part.timers[slot];
   rules::RuleTimer before = timer;
@@ -507,40 +515,64 @@ void Engine::EmitAlert(PartitionState& part, int rule, int local, double score) 
 }
 
 Status Engine::Drain() {
-  // Without more input, partitions that hold events back can only be released
-  // by moving the lagging partitions' clocks forward, as Kafka does for idle
-  // partitions.
+  // No more input. Events held back for national figures can only be released
+  // by moving lagging partitions forward, as Kafka does for idle partitions.
+  // Every partition is moved to the newest event time seen anywhere: that
+  // target and each partition's own sequence do not depend on how partitions
+  // were interleaved, so neither do the results.
+  TimeMs target = kMinTime;
+  for (const auto& p : partitions_) {
+    if (p->has_clock) target = std::max(target, p->clock);
+    for (const PendingEvent& pe : p->pending) target = std::max(target, pe.time);
+  }
+  if (target == kMinTime || active_partitions_.size() <= 1) return TryDrainBlocked();
   while (true) {
     ZICHT_RETURN_IF_ERROR(TryDrainBlocked());
-    PartitionState* blocked = nullptr;
-    for (auto& p : partitions_) {
-      if (!p->pending.empty()) {
-        blocked = p.get();
-        break;
-      }
-    }
-    if (blocked == nullptr) return Status::Ok();
-    // Advance every idle (not blocked) partition that lags the blocked one.
-    const TimeMs target = blocked->clock;
-    bool moved = false;
+    bool pending = false, moved = false;
     for (int pid : active_partitions_) {
       PartitionState& p = Partition(pid);
-      if (!p.pending.empty()) continue;
-      if (!p.has_clock || p.clock < target) {
-        AdvanceClock(p, target);
-        bool day_changed = !p.has_clock || FloorDiv(target, kMsPerDay) > FloorDiv(p.clock, kMsPerDay);
-        p.clock = target;
-        p.has_clock = true;
-        p.meta_dirty = true;
-        if (day_changed) EvaluateAll(p);
-        moved = true;
+      if (!p.pending.empty()) {
+        pending = true;
+        continue;
       }
+      if (p.has_clock && p.clock >= target) continue;
+      Tick(p, target);
+      moved = true;
     }
-    if (!moved) {
-      // Every lagging partition is itself blocked: release the slowest.
-      return Status::Internal("national baseline deadlock while draining");
+    if (!pending) return Status::Ok();
+    if (!moved && held_back_ > 0) {
+      ZICHT_RETURN_IF_ERROR(TryDrainBlocked());
+      for (const auto& p : partitions_) {
+        if (!p->pending.empty()) return Status::Internal("held-back events cannot be released");
+      }
+      return Status::Ok();
     }
   }
+}
+
+void Engine::Tick(PartitionState& part, TimeMs now) {
+  // As if an event at `now` arrived that counts nowhere: the clock moves and,
+  // on a new day, every rule is evaluated for every municipality - once the
+  // national figures for the new final bucket exist.
+  if (!AdvanceClock(part, now)) {
+    PendingEvent pe;
+    pe.time = now;
+    pe.advanced = true;
+    pe.tick = true;
+    part.pending.push_back(std::move(pe));
+    ++held_back_;
+    return;
+  }
+  FinishTick(part, now);
+}
+
+void Engine::FinishTick(PartitionState& part, TimeMs now) {
+  const bool day_changed =
+      !part.has_clock || FloorDiv(now, kMsPerDay) > FloorDiv(part.clock, kMsPerDay);
+  part.clock = std::max(part.clock, now);
+  part.has_clock = true;
+  part.meta_dirty = true;
+  if (day_changed) EvaluateAll(part);
 }
 
 Status Engine::TryDrainBlocked() {
@@ -554,6 +586,11 @@ Status Engine::TryDrainBlocked() {
         PendingEvent pe = std::move(part.pending.front());
         part.pending.pop_front();
         --held_back_;
+        if (pe.tick) {
+          FinishTick(part, pe.time);
+          progress = true;
+          continue;
+        }
         pe.record.payload = pe.payload;
         DecodedEvent event;
         DecodeError error;
@@ -562,7 +599,7 @@ Status Engine::TryDrainBlocked() {
         }
         if (ProcessDecoded(part, event, pe.record, pe.source_name, pe.advanced) ==
             Outcome::kHeldBack) {
-          HoldBack(part, pe.record, pe.source_name, /*advanced=*/true, /*at_front=*/true);
+          HoldBack(part, pe.record, pe.source_name, pe.time, /*advanced=*/true, /*at_front=*/true);
           break;
         }
         progress = true;
@@ -577,11 +614,10 @@ Status Engine::TryDrainBlocked() {
 
 namespace {
 
-std::string BucketKey(int partition, uint64_t series_key, int64_t bucket, int code_number) {
+std::string BucketKey(int partition, uint64_t series_key, int64_t bucket) {
   std::string k = PartitionPrefix(partition);
   codec::PutU64(&k, series_key);
   codec::PutI64(&k, bucket);
-  codec::PutU16(&k, static_cast<uint16_t>(code_number));
   return k;
 }
 
@@ -597,11 +633,10 @@ std::string MuniKey(int partition, uint64_t key, int code_number) {
   return k;
 }
 
-std::string DedupKey(int partition, int64_t day, const Hash128& h) {
+std::string DedupKey(int partition, int64_t day, uint64_t chunk) {
   std::string k = PartitionPrefix(partition);
   codec::PutI64(&k, day);
-  codec::PutU64(&k, h.lo);
-  codec::PutU64(&k, h.hi);
+  codec::PutU64(&k, chunk);
   return k;
 }
 
@@ -657,16 +692,26 @@ void Engine::WriteState(PartitionState& part, StateBatch* batch) {
     return MunicipalityTable::CodeNumber(
         munis.at(static_cast<size_t>(ws.municipalities()[static_cast<size_t>(local)])).code);
   };
+  // One value per (series, bucket) row: the non-empty buckets of every
+  // municipality of the partition (a key per municipality made commits slow).
   ws.TakeDirty(&dirty_scratch_);
-  for (const DirtyBucket& d : dirty_scratch_) {
+  for (const DirtyRow& d : dirty_scratch_) {
     const SeriesDef& series = plan_->series()[static_cast<size_t>(d.series)];
-    BucketValue v = ws.Bucket(d.series, d.local, d.bucket);
     std::string value;
-    codec::PutU32(&value, v.n_match);
-    codec::PutU32(&value, v.n_all);
-    if (series.sum_field >= 0) codec::PutI128(&value, v.sum);
-    batch->Put(Family::kBuckets, BucketKey(part.id, series.key, d.bucket, code_of(d.local)),
-               std::move(value));
+    for (size_t l = 0; l < locals; ++l) {
+      BucketValue v = ws.Bucket(d.series, static_cast<int>(l), d.bucket);
+      if (v.n_all == 0) continue;
+      codec::PutU16(&value, static_cast<uint16_t>(code_of(static_cast<int>(l))));
+      codec::PutU32(&value, v.n_match);
+      codec::PutU32(&value, v.n_all);
+      if (series.sum_field >= 0) codec::PutI128(&value, v.sum);
+    }
+    std::string key = BucketKey(part.id, series.key, d.bucket);
+    if (value.empty()) {
+      batch->Delete(Family::kBuckets, std::move(key));
+    } else {
+      batch->Put(Family::kBuckets, std::move(key), std::move(value));
+    }
   }
   if (ws.has_clock()) {
     part.persisted_oldest.resize(plan_->series().size(), INT64_MIN);
@@ -712,12 +757,27 @@ void Engine::WriteState(PartitionState& part, StateBatch* batch) {
                  std::move(value));
     }
   }
-  for (const DedupRecord& d : part.seen_new) {
-    std::string value;
-    codec::PutI64(&value, d.time);
-    batch->Put(Family::kDedup, DedupKey(part.id, d.day, d.key), std::move(value));
+  // New de-duplication entries: one append-only chunk per day per commit
+  // (a Put per event would dominate the commit cost).
+  if (!part.seen_new.empty()) {
+    std::sort(part.seen_new.begin(), part.seen_new.end(),
+              [](const DedupRecord& a, const DedupRecord& b) { return a.day < b.day; });
+    for (size_t i = 0; i < part.seen_new.size();) {
+      size_t j = i;
+      std::string value;
+      while (j < part.seen_new.size() && part.seen_new[j].day == part.seen_new[i].day) {
+        codec::PutU64(&value, part.seen_new[j].key.lo);
+        codec::PutU64(&value, part.seen_new[j].key.hi);
+        codec::PutI64(&value, part.seen_new[j].time);
+        ++j;
+      }
+      batch->Put(Family::kDedup, DedupKey(part.id, part.seen_new[i].day, part.dedup_chunk++),
+                 std::move(value));
+      i = j;
+    }
+    part.seen_new.clear();
+    part.meta_dirty = true;
   }
-  part.seen_new.clear();
   if (part.evicted_before_day > part.persisted_evicted_before_day) {
     batch->DeleteRange(Family::kDedup, PartitionPrefix(part.id),
                        DedupDayKey(part.id, part.evicted_before_day));
@@ -737,6 +797,7 @@ void Engine::WriteState(PartitionState& part, StateBatch* batch) {
     codec::PutI64(&value, part.applied_offset);
     codec::PutI64(&value, part.evicted_before_day);
     codec::PutU8(&value, ws.has_clock() ? 1 : 0);
+    codec::PutU64(&value, part.dedup_chunk);
     batch->Put(Family::kMeta, PartitionMetaKey(part.id), std::move(value));
   }
 }
@@ -847,6 +908,7 @@ Status Engine::LoadPartition(PartitionState& part) {
   part.applied_offset = in.I64();
   part.evicted_before_day = part.persisted_evicted_before_day = in.I64();
   bool store_clock = in.U8() == 1;
+  part.dedup_chunk = in.U64();
   if (!in.ok()) return Status::Corruption("truncated partition meta");
   part.meta_dirty = false;
   if (store_clock) ws.RestoreClock(cur_day, cur_hour, fin_day, fin_hour);
@@ -865,16 +927,18 @@ Status Engine::LoadPartition(PartitionState& part) {
         [&](std::string_view key, std::string_view value) {
           codec::Reader k(key.substr(prefix.size())), v(value);
           int64_t bucket = k.I64();
-          int local = local_of_code(k.U16());
-          BucketValue bv;
-          bv.n_match = v.U32();
-          bv.n_all = v.U32();
-          if (series.sum_field >= 0) bv.sum = v.Int128();
+          while (k.ok() && v.ok() && !v.done()) {
+            int local = local_of_code(v.U16());
+            BucketValue bv;
+            bv.n_match = v.U32();
+            bv.n_all = v.U32();
+            if (series.sum_field >= 0) bv.sum = v.Int128();
+            if (v.ok() && local >= 0) ws.RestoreBucket(static_cast<int>(si), local, bucket, bv);
+          }
           if (!k.ok() || !v.ok()) {
-            corrupt = Status::Corruption("undecodable bucket");
+            corrupt = Status::Corruption("undecodable bucket row");
             return false;
           }
-          if (local >= 0) ws.RestoreBucket(static_cast<int>(si), local, bucket, bv);
           return true;
         }));
     ZICHT_RETURN_IF_ERROR(corrupt);
@@ -919,15 +983,20 @@ Status Engine::LoadPartition(PartitionState& part) {
       [&](std::string_view key, std::string_view value) {
         codec::Reader k(key.substr(prefix.size())), v(value);
         int64_t day = k.I64();
-        Hash128 h;
-        h.lo = k.U64();
-        h.hi = k.U64();
-        TimeMs t = v.I64();
-        if (!k.ok() || !v.ok()) return true;
-        part.seen.insert_or_assign(h, t);
-        part.seen_by_day[day].push_back(h);
-        return true;
+        while (k.ok() && v.ok() && !v.done()) {
+          DedupRecord d;
+          d.day = day;
+          d.key.lo = v.U64();
+          d.key.hi = v.U64();
+          d.time = v.I64();
+          if (!v.ok()) break;
+          // Chunks are read in commit order, so a later acceptance wins.
+          part.seen.Put(d.key, d.time, part.clock - options_.dedup_horizon_ms);
+        }
+        if (!v.ok()) corrupt = Status::Corruption("undecodable de-duplication chunk");
+        return v.ok();
       }));
+  ZICHT_RETURN_IF_ERROR(corrupt);
   national_->Publish(part.id, false, ws.final_bucket(false), ws);
   if (plan_->uses_hours()) national_->Publish(part.id, true, ws.final_bucket(true), ws);
   return Status::Ok();

@@ -135,6 +135,42 @@ bool ConditionHolds(const rules::ConditionSpec& condition, const MeasureResult& 
   return rules::ApplyOp(condition.op, r.observed, condition.value);
 }
 
+bool EvaluateHolds(const rules::ConditionSpec& condition, const MeasureInput& in,
+                   int64_t min_events, PoissonCache* cache) {
+  const IndicatorDef& ind = *in.indicator;
+  const bool fast = cache != nullptr && condition.measure == rules::Measure::kPoissonP &&
+                    (condition.op == rules::Op::kLe || condition.op == rules::Op::kLt) &&
+                    condition.value < 0.5 && ind.reference < 0 &&
+                    (ind.aggregate == rules::Aggregate::kCount ||
+                     ind.aggregate == rules::Aggregate::kShare);
+  if (!fast) return ConditionHolds(condition, ComputeMeasure(condition.measure, in), min_events);
+  const NationalFigures* nat = in.national;
+  if (nat == nullptr || !nat->valid) return false;
+  const WindowAgg& w = in.store->Window(ind.index, in.local, 0);
+  const bool is_share = ind.aggregate == rules::Aggregate::kShare;
+  const int64_t count = is_share ? w.n_all : w.n_match;
+  if (count < min_events) return false;
+  const double expected = is_share ? nat->rate * static_cast<double>(w.n_all)
+                                   : nat->rate * static_cast<double>(in.population) / ind.per;
+  if (!(expected > 0)) return false;
+  // At or below the median (≥ λ − ln 2) the upper tail is at least ½, above
+  // any threshold this path takes.
+  if (static_cast<double>(w.n_match) <= expected - 0.6931471805599453) return false;
+  if (is_share) {
+    // The expected count moves with every event of the type: one tail per call
+    // is cheaper than a critical-count search.
+    return rules::ApplyOp(condition.op, PoissonUpperTail(w.n_match, expected), condition.value);
+  }
+  if (cache->expected != expected) {
+    const double threshold = condition.op == rules::Op::kLe
+                                 ? condition.value
+                                 : std::nextafter(condition.value, -1.0);
+    cache->critical = PoissonCriticalCount(expected, threshold);
+    cache->expected = expected;
+  }
+  return w.n_match >= cache->critical;
+}
+
 rules::ConditionOutcome EvaluateCondition(const rules::ConditionSpec& condition,
                                           const MeasureInput& in, int64_t min_events) {
   MeasureResult r = ComputeMeasure(condition.measure, in);

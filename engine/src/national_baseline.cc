@@ -120,7 +120,8 @@ const NationalBaseline::Snapshot* NationalBaseline::Find(int partition, bool hou
   return best;
 }
 
-const NationalFigures& NationalBaseline::Figures(int indicator, int64_t final_bucket) {
+std::shared_ptr<const NationalFigures> NationalBaseline::Figures(int indicator,
+                                                                int64_t final_bucket) {
   auto& cache = cache_[static_cast<size_t>(indicator)];
   auto it = cache.find(final_bucket);
   if (it != cache.end()) return it->second;
@@ -174,7 +175,9 @@ const NationalFigures& NationalBaseline::Figures(int indicator, int64_t final_bu
       break;
   }
   while (cache.size() >= kCacheDepth) cache.erase(cache.begin());
-  return cache.emplace(final_bucket, std::move(f)).first->second;
+  auto figures = std::make_shared<const NationalFigures>(std::move(f));
+  cache.emplace(final_bucket, figures);
+  return figures;
 }
 
 }  // namespace zicht::engine

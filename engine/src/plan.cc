@@ -203,6 +203,8 @@ Result<PlanPtr> Plan::Build(std::shared_ptr<const rules::RuleSet> rule_set,
       if (rr.spec->conditions[c].measure == rules::Measure::kPoissonP) rule.any_poisson = true;
     }
     rule.series.assign(series.begin(), series.end());
+    rule.condition_base = plan->total_conditions_;
+    plan->total_conditions_ += static_cast<int>(rr.spec->conditions.size());
     int rule_index = static_cast<int>(plan->rules_.size());
     for (int s : rule.series) plan->series_[static_cast<size_t>(s)].rules.push_back(rule_index);
     for (int s : share_series) plan->series_[static_cast<size_t>(s)].share_rules.push_back(rule_index);

@@ -19,7 +19,7 @@ WindowStore::WindowStore(const Plan& plan, std::vector<int> municipalities)
     s.n_match.assign(cells, 0);
     s.n_all.assign(cells, 0);
     if (s.has_sum) s.sum.assign(cells, 0);
-    s.dirty.assign(cells, 0);
+    s.row_dirty.assign(static_cast<size_t>(def.retention), 0);
     s.indicators = def.indicators;
     series_.push_back(std::move(s));
   }
@@ -116,8 +116,8 @@ void WindowStore::Advance(TimeMs now) {
             s.n_match[slot] = 0;
             s.n_all[slot] = 0;
             if (s.has_sum) s.sum[slot] = 0;
-            s.dirty[slot] = 0;
           }
+          s.row_dirty[Ring(s, b)] = 0;
         }
       }
     }
@@ -135,9 +135,10 @@ void WindowStore::Add(int series, int local, int64_t bucket, bool matched, Fixed
     s.n_match[slot] += 1;
     if (s.has_sum) s.sum[slot] += value;
   }
-  if (!s.dirty[slot]) {
-    s.dirty[slot] = 1;
-    dirty_.push_back(DirtyBucket{series, local, bucket});
+  uint8_t& row = s.row_dirty[Ring(s, bucket)];
+  if (!row) {
+    row = 1;
+    dirty_.push_back(DirtyRow{series, bucket});
   }
   const int64_t current = current_[s.hours];
   const int64_t final_bucket = final_[s.hours];
@@ -207,15 +208,15 @@ void WindowStore::RecomputeWindows() {
   }
 }
 
-void WindowStore::TakeDirty(std::vector<DirtyBucket>* out) {
+void WindowStore::TakeDirty(std::vector<DirtyRow>* out) {
   out->clear();
-  for (const DirtyBucket& d : dirty_) {
+  for (const DirtyRow& d : dirty_) {
     SeriesState& s = series_[static_cast<size_t>(d.series)];
     int64_t current = current_[s.hours];
     if (d.bucket > current || d.bucket <= current - s.retention) continue;  // evicted
-    size_t slot = Slot(s, d.local, d.bucket);
-    if (!s.dirty[slot]) continue;
-    s.dirty[slot] = 0;
+    uint8_t& row = s.row_dirty[Ring(s, d.bucket)];
+    if (!row) continue;
+    row = 0;
     out->push_back(d);
   }
   dirty_.clear();

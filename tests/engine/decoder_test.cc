@@ -93,7 +93,7 @@ TEST_F(DecoderTest, ParseErrors) {
   ExpectRejected(R"({"type":"care_claim","type":"x"})", DeadLetterReason::kParseError,
                  "duplicate key 'type'");
   // 32 levels are fine, 33 are not (the top-level object is level 1).
-  std::string ok_depth = "{\"x\":" + std::string(30, '[') + std::string(30, ']') + "}";
+  std::string ok_depth = "{\"x\":" + std::string(31, '[') + std::string(31, ']') + "}";
   ExpectRejected(ok_depth, DeadLetterReason::kMissingField);
   std::string deep = "{\"x\":" + std::string(32, '[') + std::string(32, ']') + "}";
   ExpectRejected(deep, DeadLetterReason::kParseError, "nested deeper than 32 levels");

@@ -137,15 +137,17 @@ TEST_F(WindowStoreTest, JumpsFarAheadEmptyTheWindows) {
   EXPECT_EQ(ws.Bucket(cash_series_, 0, 100).n_all, 0u);  // evicted
 }
 
-TEST_F(WindowStoreTest, DirtyBucketsAreReportedOnce) {
+TEST_F(WindowStoreTest, DirtyRowsAreReportedOnce) {
   WindowStore ws(*plan_, {0, 1});
   ws.Advance(Day(10));
   ws.Add(cash_series_, 1, 10, true, 0);
   ws.Add(cash_series_, 1, 10, false, 0);
   ws.Add(cash_series_, 0, 9, true, 0);
-  std::vector<DirtyBucket> dirty;
+  std::vector<DirtyRow> dirty;
   ws.TakeDirty(&dirty);
-  EXPECT_EQ(dirty.size(), 2u);
+  ASSERT_EQ(dirty.size(), 2u);  // rows (series, day 10) and (series, day 9)
+  EXPECT_EQ(dirty[0].bucket, 10);
+  EXPECT_EQ(dirty[1].bucket, 9);
   ws.TakeDirty(&dirty);
   EXPECT_TRUE(dirty.empty());
 }

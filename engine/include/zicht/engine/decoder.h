@@ -49,6 +49,8 @@ class EventDecoder {
   MunicipalityTablePtr municipalities_;
   DecoderOptions options_;
   std::unique_ptr<simdjson::dom::parser> parser_;
+  struct Scratch;  // per-call buffers kept between calls (no allocation per event)
+  std::unique_ptr<Scratch> scratch_;
   std::vector<FieldValue> values_;
   std::string padding_buffer_;
   bool allocated_ = false;  // reused copy for unpadded input

@@ -110,7 +110,9 @@ class Engine {
                          const connectors::SourceRecord& record, const std::string& source_name,
                          bool advanced);
   void HoldBack(PartitionState& part, const connectors::SourceRecord& record,
-                const std::string& source_name, bool advanced, bool at_front);
+                const std::string& source_name, TimeMs time, bool advanced, bool at_front);
+  void Tick(PartitionState& part, TimeMs now);
+  void FinishTick(PartitionState& part, TimeMs now);
   void NoteProcessed(PartitionState* part, const connectors::SourceRecord& record);
   MeasureInput Input(PartitionState& part, int indicator, int local);
   void DeadLetter(DeadLetterReason reason, std::string detail,
@@ -164,8 +166,8 @@ class Engine {
   uint32_t stamp_ = 0;
   std::vector<int> rules_to_evaluate_;
   std::string dedup_text_;
-  std::vector<DirtyBucket> dirty_scratch_;
-  std::vector<uint8_t> held_scratch_;
+  std::vector<DirtyRow> dirty_scratch_;
+  std::unique_ptr<bool[]> held_scratch_;
 };
 
 }  // namespace zicht::engine

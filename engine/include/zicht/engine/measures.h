@@ -41,6 +41,20 @@ MeasureResult ComputeMeasure(rules::Measure measure, const MeasureInput& input);
 bool ConditionHolds(const rules::ConditionSpec& condition, const MeasureResult& result,
                     int64_t min_events);
 
+// Memory of one poisson_p condition for one municipality: the critical count
+// for the last expected count seen. Count indicators keep the same expected
+// count for a whole final bucket (a day), so `poisson_p <= x` becomes one
+// integer comparison per evaluation instead of an incomplete gamma function.
+struct PoissonCache {
+  double expected = -1;
+  int64_t critical = 0;
+};
+
+// Same result as ConditionHolds(condition, ComputeMeasure(...), min_events),
+// faster for poisson_p thresholds; `cache` may be null.
+bool EvaluateHolds(const rules::ConditionSpec& condition, const MeasureInput& input,
+                   int64_t min_events, PoissonCache* cache);
+
 // Computes the condition's outcome: measure value, count, expected, rates.
 // `observed` is empty when the measure cannot be computed; `held` includes the
 // rule's min_events guard.

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -51,8 +52,9 @@ class NationalBaseline {
   // Lowest final bucket published by all active partitions (nullopt: none yet).
   std::optional<int64_t> CompleteUpTo(bool hours) const;
 
-  // Figures of an indicator at `final_bucket`; requires Complete(). Cached.
-  const NationalFigures& Figures(int indicator, int64_t final_bucket);
+  // Figures of an indicator at `final_bucket`; requires Complete(). Cached;
+  // the pointer stays valid as long as the caller holds it.
+  std::shared_ptr<const NationalFigures> Figures(int indicator, int64_t final_bucket);
   // Figures of a reference indicator (no bucket).
   const NationalFigures& ReferenceFigures(int indicator) const {
     return reference_figures_[static_cast<size_t>(indicator)];
@@ -76,7 +78,7 @@ class NationalBaseline {
   std::vector<std::vector<int>> unit_indicators_;  // [hours] -> event indicators of that unit
   std::vector<int> slot_in_unit_;                  // indicator -> position in its unit list
   // Cache: indicator -> (final bucket -> figures), a few buckets deep.
-  std::vector<std::map<int64_t, NationalFigures>> cache_;
+  std::vector<std::map<int64_t, std::shared_ptr<const NationalFigures>>> cache_;
   std::vector<NationalFigures> reference_figures_;
 };
 

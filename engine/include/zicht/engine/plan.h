@@ -73,6 +73,7 @@ struct RuleDef {
   std::vector<int> series;  // distinct series behind its indicators (evidence)
   // Critical counts of poisson_p conditions depend on expected counts only.
   bool any_poisson = false;
+  int condition_base = 0;  // index of its first condition among all rules' conditions
 };
 
 // Values of the reference (table) indicators per municipality.
@@ -109,6 +110,8 @@ class Plan {
   }
   const PlanOptions& options() const { return options_; }
   bool uses_hours() const { return uses_hours_; }
+  // Conditions over all rules (RuleDef::condition_base indexes into this range).
+  int total_conditions() const { return total_conditions_; }
 
  private:
   std::shared_ptr<const rules::RuleSet> rule_set_;
@@ -121,6 +124,7 @@ class Plan {
   std::vector<std::vector<int>> series_by_type_;
   PlanOptions options_;
   bool uses_hours_ = false;
+  int total_conditions_ = 0;
 };
 
 using PlanPtr = std::shared_ptr<const Plan>;

@@ -8,6 +8,7 @@
 #include "zicht/base/status.h"
 #include "zicht/engine/engine.h"
 #include "zicht/engine/plan.h"
+#include "zicht/rules/loader.h"
 
 namespace zicht::engine {
 
@@ -15,7 +16,7 @@ struct EngineSetupOptions {
   std::vector<std::string> rule_files;
   std::string municipalities_path;
   TimeMs allowed_lateness_ms = kMsPerDay;
-  TimeMs retention_ms = 400 * kMsPerDay;
+  TimeMs retention_ms = rules::LoadOptions{}.retention_ms;
 };
 
 // Loads and validates the packs and the reference data. On failure the status

@@ -26,10 +26,10 @@ struct BucketValue {
   FixedSum sum = 0;
 };
 
-// A bucket whose persisted value must be rewritten at the next commit.
-struct DirtyBucket {
+// A (series, bucket) row, all municipalities of the partition, whose persisted
+// value must be rewritten at the next commit.
+struct DirtyRow {
   int series;
-  int local;
   int64_t bucket;
 };
 
@@ -49,6 +49,13 @@ class WindowStore {
   // Moves the clock to `now` (never backwards): shifts every window and the
   // final windows, and frees buckets that leave the retention.
   void Advance(TimeMs now);
+  // Whether Advance(now) would move any current or final bucket.
+  bool NeedsAdvance(TimeMs now) const {
+    if (!has_clock_) return true;
+    return FloorDiv(now, kMsPerHour) != current_[1] ||
+           FloorDiv(now - lateness_ms_, kMsPerHour) - 1 != final_[1] ||
+           FloorDiv(now - lateness_ms_, kMsPerDay) - 1 != final_[0];
+  }
   int64_t current_bucket(bool hours) const { return current_[hours]; }
   int64_t final_bucket(bool hours) const { return final_[hours]; }
   // Lowest bucket still kept for a series.
@@ -78,8 +85,8 @@ class WindowStore {
                     int64_t final_hour);
   void RecomputeWindows();
 
-  // Buckets changed since the last TakeDirty(); evicted ones are skipped.
-  void TakeDirty(std::vector<DirtyBucket>* out);
+  // Rows changed since the last TakeDirty(); evicted ones are skipped.
+  void TakeDirty(std::vector<DirtyRow>* out);
 
  private:
   struct SeriesState {
@@ -89,7 +96,7 @@ class WindowStore {
     std::vector<uint32_t> n_match;  // [local * retention + slot]
     std::vector<uint32_t> n_all;
     std::vector<FixedSum> sum;
-    std::vector<uint8_t> dirty;
+    std::vector<uint8_t> row_dirty;  // [slot of bucket]
     std::vector<int> indicators;
   };
   struct IndicatorState {
@@ -101,10 +108,13 @@ class WindowStore {
     std::vector<WindowAgg> final;    // [local]
   };
 
-  size_t Slot(const SeriesState& s, int local, int64_t bucket) const {
+  static size_t Ring(const SeriesState& s, int64_t bucket) {
     int64_t r = bucket % s.retention;
     if (r < 0) r += s.retention;
-    return static_cast<size_t>(local) * static_cast<size_t>(s.retention) + static_cast<size_t>(r);
+    return static_cast<size_t>(r);
+  }
+  size_t Slot(const SeriesState& s, int local, int64_t bucket) const {
+    return static_cast<size_t>(local) * static_cast<size_t>(s.retention) + Ring(s, bucket);
   }
   // Value of a bucket as seen with the current clock: 0 outside the ring.
   void AddBucketTo(const SeriesState& s, int local, int64_t bucket, int64_t sign,
@@ -115,7 +125,7 @@ class WindowStore {
   std::vector<int> local_of_;
   std::vector<SeriesState> series_;
   std::vector<IndicatorState> indicators_;
-  std::vector<DirtyBucket> dirty_;
+  std::vector<DirtyRow> dirty_;
   TimeMs lateness_ms_ = kMsPerDay;
   bool has_clock_ = false;
   int64_t current_[2] = {0, 0};  // [hours]
