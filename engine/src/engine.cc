@@ -526,6 +526,10 @@ Status Engine::Drain() {
     for (const PendingEvent& pe : p->pending) target = std::max(target, pe.time);
   }
   if (target == kMinTime || active_partitions_.size() <= 1) return TryDrainBlocked();
+  return AdvanceTo(target);
+}
+
+Status Engine::AdvanceTo(TimeMs target) {
   while (true) {
     ZICHT_RETURN_IF_ERROR(TryDrainBlocked());
     bool pending = false, moved = false;
@@ -539,13 +543,12 @@ Status Engine::Drain() {
       Tick(p, target);
       moved = true;
     }
-    if (!pending) return Status::Ok();
-    if (!moved && held_back_ > 0) {
+    if (!pending && !moved) return Status::Ok();
+    if (pending && !moved) {
       ZICHT_RETURN_IF_ERROR(TryDrainBlocked());
       for (const auto& p : partitions_) {
         if (!p->pending.empty()) return Status::Internal("held-back events cannot be released");
       }
-      return Status::Ok();
     }
   }
 }

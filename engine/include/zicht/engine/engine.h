@@ -89,6 +89,11 @@ class Engine {
   // by advancing lagging partitions (as idle partitions are advanced on Kafka).
   Status Drain();
 
+  // Moves every partition's clock to `time` as if time passed without events
+  // (SPEC: a new UTC day evaluates every rule for every municipality). Used by
+  // rule tests ("evaluate at") and for idle partitions.
+  Status AdvanceTo(TimeMs time);
+
   // Writes all state changes, positions and new outbox records atomically,
   // then hands outbox records to the sinks.
   Status Commit();
