@@ -19,7 +19,8 @@
 namespace zicht::engine {
 namespace {
 
-constexpr uint8_t kMetaFormat = 1;
+constexpr uint8_t kMetaFormat = 2;
+constexpr uint8_t kNationalFormat = 1;
 
 uint64_t RuleKey(const RuleDef& rule) {
   Hash128 h = Murmur3_128(rule.pack + "/" + rule.spec->id + "|" + rule.spec->version);
@@ -72,6 +73,8 @@ struct Engine::PendingEvent {
 
 struct Engine::PartitionState {
   int id = 0;
+  bool owned = false;
+  uint64_t next_seq = 1;  // outbox sequence
   std::unique_ptr<WindowStore> store;
   bool has_clock = false;
   TimeMs clock = kMinTime;          // T: largest accepted event time
@@ -85,6 +88,7 @@ struct Engine::PartitionState {
   std::vector<DedupRecord> seen_new;        // accepted since the last commit
   uint64_t dedup_chunk = 0;                 // next chunk number in the dedup family
   int64_t evicted_before_day = INT64_MIN;   // dedup days forgotten below this
+  std::map<int64_t, std::vector<uint64_t>> dedup_chunks;  // day -> chunk numbers written
   int64_t persisted_evicted_before_day = INT64_MIN;
   // Next source offset after the last record applied to this partition.
   int64_t applied_offset = -1;
@@ -115,23 +119,17 @@ Engine::Engine(PlanPtr plan, StateStore* store, connectors::RecordSink* alerts,
                                             options_.decoder);
   const MunicipalityTable& munis = plan_->municipalities();
   partition_of_.resize(munis.size());
-  std::vector<std::vector<int>> owned(static_cast<size_t>(options_.partitions));
+  partition_munis_.resize(static_cast<size_t>(options_.partitions));
   for (size_t m = 0; m < munis.size(); ++m) {
     int p = options_.partitions == 1 ? 0 : KafkaPartitionForKey(munis.at(m).code, options_.partitions);
     partition_of_[m] = p;
-    owned[static_cast<size_t>(p)].push_back(static_cast<int>(m));
+    partition_munis_[static_cast<size_t>(p)].push_back(static_cast<int>(m));
   }
   for (int p = 0; p < options_.partitions; ++p) {
     auto part = std::make_unique<PartitionState>();
     part->id = p;
-    size_t locals = owned[static_cast<size_t>(p)].size();
-    if (locals > 0) active_partitions_.push_back(p);
-    part->store = std::make_unique<WindowStore>(*plan_, owned[static_cast<size_t>(p)]);
-    part->evidence.resize(plan_->series().size() * locals);
-    part->timers.resize(plan_->rules().size() * locals);
-    part->timer_dirty.assign(part->timers.size(), 0);
-    part->figures.resize(plan_->indicators().size());
-    part->poisson.resize(static_cast<size_t>(plan_->total_conditions()) * locals);
+    if (!partition_munis_[static_cast<size_t>(p)].empty()) active_partitions_.push_back(p);
+    if (options_.own_all_partitions) InitPartition(*part);
     partitions_.push_back(std::move(part));
   }
   national_ = std::make_unique<NationalBaseline>(*plan_, active_partitions_);
@@ -144,6 +142,80 @@ Engine::Engine(PlanPtr plan, StateStore* store, connectors::RecordSink* alerts,
 }
 
 Engine::~Engine() = default;
+
+void Engine::InitPartition(PartitionState& part) {
+  const std::vector<int>& munis = partition_munis_[static_cast<size_t>(part.id)];
+  const size_t locals = munis.size();
+  part.owned = true;
+  part.store = std::make_unique<WindowStore>(*plan_, munis);
+  part.evidence.assign(plan_->series().size() * locals, EvidenceRing{});
+  part.timers.assign(plan_->rules().size() * locals, rules::RuleTimer{});
+  part.timer_dirty.assign(part.timers.size(), 0);
+  part.figures.assign(plan_->indicators().size(), PartitionState::FiguresRef{});
+  part.poisson.assign(static_cast<size_t>(plan_->total_conditions()) * locals, PoissonCache{});
+}
+
+bool Engine::Owns(int partition) const {
+  return partition >= 0 && partition < options_.partitions &&
+         partitions_[static_cast<size_t>(partition)]->owned;
+}
+
+TimeMs Engine::Clock(int partition) const {
+  const PartitionState& p = *partitions_[static_cast<size_t>(partition)];
+  return p.has_clock ? p.clock : kMinTime;
+}
+
+Status Engine::Assign(const std::vector<int>& partitions) {
+  for (int p : partitions) {
+    if (p < 0 || p >= options_.partitions) {
+      return Status::InvalidArgument(
+          fmt::format("partition {} outside 0..{}", p, options_.partitions - 1));
+    }
+    if (Owns(p)) continue;
+    // Start from a clean slate, then load what the store has for it.
+    auto fresh = std::make_unique<PartitionState>();
+    fresh->id = p;
+    partitions_[static_cast<size_t>(p)] = std::move(fresh);
+    InitPartition(Partition(p));
+    ZICHT_RETURN_IF_ERROR(LoadPartition(Partition(p)));
+    ZICHT_RETURN_IF_ERROR(LoadSourcePosition(p));
+    ZICHT_RETURN_IF_ERROR(LoadOutbox(p));
+  }
+  return DeliverOutbox();
+}
+
+Status Engine::Revoke(const std::vector<int>& partitions) {
+  ZICHT_RETURN_IF_ERROR(Commit());
+  for (int p : partitions) {
+    if (!Owns(p)) continue;
+    PartitionState& part = Partition(p);
+    // Held-back events were not applied; the next owner reads them again from
+    // the committed position.
+    held_back_ -= static_cast<int64_t>(part.pending.size());
+    auto empty = std::make_unique<PartitionState>();
+    empty->id = p;
+    partitions_[static_cast<size_t>(p)] = std::move(empty);
+    positions_.erase(p);
+    std::erase_if(unsent_outbox_, [p](const OutboxRecord& o) { return o.partition == p; });
+  }
+  return Status::Ok();
+}
+
+std::vector<std::pair<int, size_t>> Engine::HeldBack() const {
+  std::vector<std::pair<int, size_t>> out;
+  for (const auto& p : partitions_) {
+    if (!p->pending.empty()) out.emplace_back(p->id, p->pending.size());
+  }
+  return out;
+}
+
+Status Engine::TickPartition(int partition, TimeMs now) {
+  if (!Owns(partition)) return Status::InvalidArgument("tick of a partition not owned here");
+  PartitionState& part = Partition(partition);
+  if (!part.pending.empty() || (part.has_clock && part.clock >= now)) return Status::Ok();
+  Tick(part, now);
+  return TryDrainBlocked();
+}
 
 Engine::PartitionState& Engine::Partition(int partition) {
   return *partitions_[static_cast<size_t>(partition)];
@@ -167,12 +239,16 @@ void Engine::SetSourceId(int partition, std::string id) {
 }
 
 void Engine::DeadLetter(DeadLetterReason reason, std::string detail,
-                        const connectors::SourceRecord& record, const std::string& source_name) {
+                        const connectors::SourceRecord& record, const std::string& source_name,
+                        int partition) {
   ++stats_.dead_letters;
   ++stats_.dead_by_reason[static_cast<int>(reason)];
   probe_->EventDeadLettered(-1, reason);
+  PartitionState& part = Partition(partition);
   OutboxRecord out;
-  out.seq = next_seq_++;
+  out.partition = partition;
+  out.seq = part.next_seq++;
+  part.meta_dirty = true;
   out.alert = false;
   out.record.value.assign(record.payload);
   out.record.key.assign(record.key);
@@ -204,7 +280,7 @@ Status Engine::Process(const connectors::SourceRecord& record, const std::string
   DecodedEvent event;
   DecodeError error;
   if (!decoder_->Decode(record.payload, record.padded, &event, &error)) {
-    DeadLetter(error.reason, std::move(error.detail), record, source_name);
+    DeadLetter(error.reason, std::move(error.detail), record, source_name, record.partition);
     NoteProcessed(nullptr, record);
     return Status::Ok();
   }
@@ -214,11 +290,15 @@ Status Engine::Process(const connectors::SourceRecord& record, const std::string
                fmt::format("municipality {} belongs to partition {}, not {}",
                            plan_->municipalities().at(static_cast<size_t>(event.municipality)).code,
                            p, record.partition),
-               record, source_name);
+               record, source_name, record.partition);
     NoteProcessed(nullptr, record);
     return Status::Ok();
   }
   PartitionState& part = Partition(p);
+  if (!part.owned) {
+    return Status::Internal(
+        fmt::format("a record for partition {}, which is not assigned here", p));
+  }
   // Already applied before a restart (a source resumes at the lowest position
   // of the partitions it feeds): skip, so nothing is counted twice.
   if (record.next_offset <= part.applied_offset) {
@@ -254,6 +334,7 @@ void Engine::HoldBack(PartitionState& part, const connectors::SourceRecord& reco
     part.pending.push_back(std::move(pe));
   }
   ++held_back_;
+  ++stats_.held_back;
 }
 
 Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent& event,
@@ -269,7 +350,7 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
       DeadLetter(DeadLetterReason::kTooLate,
                  fmt::format("time {} is before the watermark {}", FormatRfc3339(t),
                              FormatRfc3339(part.clock - options_.allowed_lateness_ms)),
-                 record, source_name);
+                 record, source_name, part.id);
       NoteProcessed(&part, record);
       return Outcome::kDone;
     }
@@ -278,7 +359,7 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
       DeadLetter(DeadLetterReason::kDuplicate,
                  fmt::format("{} {} was accepted before (event time {})", event.type_name,
                              event.id, FormatRfc3339(seen_at)),
-                 record, source_name);
+                 record, source_name, part.id);
       NoteProcessed(&part, record);
       return Outcome::kDone;
     }
@@ -352,25 +433,19 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
 bool Engine::AdvanceClock(PartitionState& part, TimeMs now) {
   WindowStore& ws = *part.store;
   const bool single = active_partitions_.size() <= 1;
-  if (single || !ws.has_clock()) {
-    ws.Advance(now);
-    national_->Publish(part.id, false, ws.final_bucket(false), ws);
-    if (plan_->uses_hours()) national_->Publish(part.id, true, ws.final_bucket(true), ws);
-  } else {
+  if (!single && ws.has_clock()) {
     // Step through every final bucket passed, publishing each, so national
     // figures exist for whatever bucket a slower partition is at.
-    const TimeMs step = plan_->uses_hours() ? kMsPerHour : kMsPerDay;
     const bool hours = plan_->uses_hours();
-    int64_t target_final = FloorDiv(now - options_.allowed_lateness_ms, step) - 1;
+    const TimeMs step = hours ? kMsPerHour : kMsPerDay;
+    const int64_t target_final = FloorDiv(now - options_.allowed_lateness_ms, step) - 1;
     for (int64_t f = ws.final_bucket(hours) + 1; f < target_final; ++f) {
       ws.Advance((f + 1) * step + options_.allowed_lateness_ms);
-      national_->Publish(part.id, false, ws.final_bucket(false), ws);
-      if (hours) national_->Publish(part.id, true, ws.final_bucket(true), ws);
+      PublishNational(part);
     }
-    ws.Advance(now);
-    national_->Publish(part.id, false, ws.final_bucket(false), ws);
-    if (hours) national_->Publish(part.id, true, ws.final_bucket(true), ws);
   }
+  ws.Advance(now);
+  PublishNational(part);
   // De-duplication days that left the horizon are deleted at the next commit
   // (in memory they count as absent already).
   const int64_t keep_from = FloorDiv(now - options_.dedup_horizon_ms, kMsPerDay);
@@ -507,7 +582,9 @@ void Engine::EmitAlert(PartitionState& part, int rule, int local, double score) 
   ++stats_.alerts_by_rule[static_cast<size_t>(rule)];
   probe_->AlertEmitted(rule, 0);
   OutboxRecord out;
-  out.seq = next_seq_++;
+  out.partition = part.id;
+  out.seq = part.next_seq++;
+  part.meta_dirty = true;
   out.alert = true;
   out.record.key = m.code;
   out.record.value = rules::AlertToJson(alert);
@@ -651,8 +728,8 @@ std::string DedupDayKey(int partition, int64_t day) {
 
 std::string PartitionMetaKey(int partition) { return "p" + PartitionPrefix(partition); }
 std::string SourceMetaKey(int partition) { return "s" + PartitionPrefix(partition); }
-std::string OutboxKey(uint64_t seq) {
-  std::string k;
+std::string OutboxKey(int partition, uint64_t seq) {
+  std::string k = PartitionPrefix(partition);
   codec::PutU64(&k, seq);
   return k;
 }
@@ -690,7 +767,7 @@ void Engine::WriteState(PartitionState& part, StateBatch* batch) {
   WindowStore& ws = *part.store;
   const MunicipalityTable& munis = plan_->municipalities();
   const size_t locals = ws.municipalities().size();
-  if (locals == 0) return;
+  const int p = part.id;
   auto code_of = [&](int local) {
     return MunicipalityTable::CodeNumber(
         munis.at(static_cast<size_t>(ws.municipalities()[static_cast<size_t>(local)])).code);
@@ -709,24 +786,31 @@ void Engine::WriteState(PartitionState& part, StateBatch* batch) {
       codec::PutU32(&value, v.n_all);
       if (series.sum_field >= 0) codec::PutI128(&value, v.sum);
     }
-    std::string key = BucketKey(part.id, series.key, d.bucket);
+    std::string key = BucketKey(p, series.key, d.bucket);
     if (value.empty()) {
-      batch->Delete(Family::kBuckets, std::move(key));
+      batch->Delete(Family::kBuckets, std::move(key), p);
     } else {
-      batch->Put(Family::kBuckets, std::move(key), std::move(value));
+      batch->Put(Family::kBuckets, std::move(key), std::move(value), p);
     }
   }
   if (ws.has_clock()) {
     part.persisted_oldest.resize(plan_->series().size(), INT64_MIN);
     for (size_t s = 0; s < plan_->series().size(); ++s) {
-      int64_t oldest = ws.oldest_bucket(static_cast<int>(s));
-      if (oldest > part.persisted_oldest[s]) {
-        const uint64_t key = plan_->series()[s].key;
-        std::string begin = SeriesPrefix(part.id, key), end = SeriesPrefix(part.id, key);
-        codec::PutI64(&end, oldest);
-        batch->DeleteRange(Family::kBuckets, std::move(begin), std::move(end));
-        part.persisted_oldest[s] = oldest;
+      const int64_t oldest = ws.oldest_bucket(static_cast<int>(s));
+      int64_t& persisted = part.persisted_oldest[s];
+      if (oldest <= persisted) continue;
+      const uint64_t key = plan_->series()[s].key;
+      std::string begin = SeriesPrefix(p, key), end = SeriesPrefix(p, key);
+      codec::PutI64(&end, oldest);
+      batch->DeleteRange(Family::kBuckets, std::move(begin), std::move(end), p);
+      // The changelog is compacted per key: it needs a tombstone per row that
+      // left. Rows before the first known oldest were never written.
+      if (persisted != INT64_MIN) {
+        for (int64_t b = persisted; b < oldest && b < persisted + 4096; ++b) {
+          batch->MirrorDelete(Family::kBuckets, BucketKey(p, key, b), p);
+        }
       }
+      persisted = oldest;
     }
   }
   for (size_t s = 0; s < plan_->series().size(); ++s) {
@@ -743,8 +827,8 @@ void Engine::WriteState(PartitionState& part, StateBatch* batch) {
         codec::PutBytes(&value, e.id);
       }
       batch->Put(Family::kEvidence,
-                 MuniKey(part.id, plan_->series()[s].key, code_of(static_cast<int>(l))),
-                 std::move(value));
+                 MuniKey(p, plan_->series()[s].key, code_of(static_cast<int>(l))),
+                 std::move(value), p);
     }
   }
   for (size_t r = 0; r < plan_->rules().size(); ++r) {
@@ -756,8 +840,8 @@ void Engine::WriteState(PartitionState& part, StateBatch* batch) {
       std::string value;
       codec::PutI64(&value, part.timers[slot].held_since);
       codec::PutI64(&value, part.timers[slot].last_alert);
-      batch->Put(Family::kTimers, MuniKey(part.id, key, code_of(static_cast<int>(l))),
-                 std::move(value));
+      batch->Put(Family::kTimers, MuniKey(p, key, code_of(static_cast<int>(l))),
+                 std::move(value), p);
     }
   }
   // New de-duplication entries: one append-only chunk per day per commit
@@ -774,16 +858,22 @@ void Engine::WriteState(PartitionState& part, StateBatch* batch) {
         codec::PutI64(&value, part.seen_new[j].time);
         ++j;
       }
-      batch->Put(Family::kDedup, DedupKey(part.id, part.seen_new[i].day, part.dedup_chunk++),
-                 std::move(value));
+      const int64_t day = part.seen_new[i].day;
+      part.dedup_chunks[day].push_back(part.dedup_chunk);
+      batch->Put(Family::kDedup, DedupKey(p, day, part.dedup_chunk++), std::move(value), p);
       i = j;
     }
     part.seen_new.clear();
     part.meta_dirty = true;
   }
   if (part.evicted_before_day > part.persisted_evicted_before_day) {
-    batch->DeleteRange(Family::kDedup, PartitionPrefix(part.id),
-                       DedupDayKey(part.id, part.evicted_before_day));
+    batch->DeleteRange(Family::kDedup, PartitionPrefix(p), DedupDayKey(p, part.evicted_before_day), p);
+    while (!part.dedup_chunks.empty() && part.dedup_chunks.begin()->first < part.evicted_before_day) {
+      for (uint64_t chunk : part.dedup_chunks.begin()->second) {
+        batch->MirrorDelete(Family::kDedup, DedupKey(p, part.dedup_chunks.begin()->first, chunk), p);
+      }
+      part.dedup_chunks.erase(part.dedup_chunks.begin());
+    }
     part.persisted_evicted_before_day = part.evicted_before_day;
   }
   if (part.meta_dirty) {
@@ -801,20 +891,23 @@ void Engine::WriteState(PartitionState& part, StateBatch* batch) {
     codec::PutI64(&value, part.evicted_before_day);
     codec::PutU8(&value, ws.has_clock() ? 1 : 0);
     codec::PutU64(&value, part.dedup_chunk);
-    batch->Put(Family::kMeta, PartitionMetaKey(part.id), std::move(value));
+    codec::PutU64(&value, part.next_seq);
+    batch->Put(Family::kMeta, PartitionMetaKey(p), std::move(value), p);
   }
 }
 
 Status Engine::Commit() {
   auto started = std::chrono::steady_clock::now();
   StateBatch batch;
-  for (auto& part : partitions_) WriteState(*part, &batch);
+  for (auto& part : partitions_) {
+    if (part->owned) WriteState(*part, &batch);
+  }
   for (auto& [sp, pos] : positions_) {
     // Resume at the first record not yet applied: the earliest held-back one.
     int64_t offset = pos.next_offset, line = pos.line;
     for (auto& part : partitions_) {
       for (const PendingEvent& pe : part->pending) {
-        if (pe.record.partition == sp && pe.record.offset < offset) {
+        if (!pe.tick && pe.record.partition == sp && pe.record.offset < offset) {
           offset = pe.record.offset;
           line = pe.record.line;
         }
@@ -824,75 +917,112 @@ Status Engine::Commit() {
     codec::PutI64(&value, offset);
     codec::PutI64(&value, line);
     codec::PutBytes(&value, pos.source_id);
-    batch.Put(Family::kMeta, SourceMetaKey(sp), std::move(value));
+    batch.Put(Family::kMeta, SourceMetaKey(sp), std::move(value), sp);
   }
   for (const OutboxRecord& o : new_outbox_) {
-    batch.Put(Family::kOutbox, OutboxKey(o.seq), EncodeOutbox(o.alert, o.record));
+    batch.Put(Family::kOutbox, OutboxKey(o.partition, o.seq), EncodeOutbox(o.alert, o.record),
+              o.partition);
   }
-  for (uint64_t seq : acked_) batch.Delete(Family::kOutbox, OutboxKey(seq));
-  acked_.clear();
+  if (mirror_ != nullptr && !batch.empty()) ZICHT_RETURN_IF_ERROR(mirror_->Mirror(batch));
   ZICHT_RETURN_IF_ERROR(store_->Write(batch));
   for (OutboxRecord& o : new_outbox_) unsent_outbox_.push_back(std::move(o));
   new_outbox_.clear();
   ++stats_.commits;
-  probe_->Committed(since_commit_, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  probe_->Committed(since_commit_,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   since_commit_ = 0;
   return DeliverOutbox();
 }
 
 Status Engine::DeliverOutbox() {
-  if (unsent_outbox_.empty()) return Status::Ok();
-  bool any_alert = false, any_dead = false;
-  for (const OutboxRecord& o : unsent_outbox_) {
+  if (unsent_outbox_.empty() && in_flight_.empty()) return Status::Ok();
+  bool any_alert = !in_flight_.empty(), any_dead = !in_flight_.empty();
+  for (OutboxRecord& o : unsent_outbox_) {
     connectors::RecordSink* sink = o.alert ? alert_sink_ : dead_letter_sink_;
+    const uint64_t id = OutboxId(o);
     if (sink == nullptr) {
-      acked_.push_back(o.seq);  // no sink configured: counted and reported only
+      acked_.push_back(id);  // no sink configured: counted and reported only
+      in_flight_.emplace(id, std::move(o));
       continue;
     }
-    ZICHT_RETURN_IF_ERROR(sink->Send(o.seq, o.record));
+    Status s = sink->Send(id, o.record);
+    if (s.code() == StatusCode::kTryAgain) break;  // full: the rest goes next time
+    ZICHT_RETURN_IF_ERROR(s);
     (o.alert ? any_alert : any_dead) = true;
+    in_flight_.emplace(id, std::move(o));
   }
-  unsent_outbox_.clear();
-  if (any_alert) ZICHT_RETURN_IF_ERROR(alert_sink_->Flush(&acked_, std::chrono::seconds(10)));
-  if (any_dead) ZICHT_RETURN_IF_ERROR(dead_letter_sink_->Flush(&acked_, std::chrono::seconds(10)));
+  std::erase_if(unsent_outbox_, [&](const OutboxRecord& o) { return in_flight_.count(OutboxId(o)) != 0; });
+  if (any_alert && alert_sink_ != nullptr) {
+    ZICHT_RETURN_IF_ERROR(alert_sink_->Flush(&acked_, options_.outbox_flush_timeout));
+  }
+  if (any_dead && dead_letter_sink_ != nullptr) {
+    ZICHT_RETURN_IF_ERROR(dead_letter_sink_->Flush(&acked_, options_.outbox_flush_timeout));
+  }
   if (acked_.empty()) return Status::Ok();
+  // Delivered: remove from the outbox (mirrored, so a new owner does not
+  // deliver them again).
   StateBatch deletes;
-  for (uint64_t seq : acked_) deletes.Delete(Family::kOutbox, OutboxKey(seq));
+  for (uint64_t id : acked_) {
+    auto it = in_flight_.find(id);
+    if (it == in_flight_.end()) continue;
+    deletes.Delete(Family::kOutbox, OutboxKey(it->second.partition, it->second.seq),
+                   it->second.partition);
+    in_flight_.erase(it);
+  }
   acked_.clear();
+  if (deletes.empty()) return Status::Ok();
+  if (mirror_ != nullptr) ZICHT_RETURN_IF_ERROR(mirror_->Mirror(deletes));
   return store_->Write(deletes);
 }
 
-Status Engine::Open() { return LoadState(); }
+size_t Engine::outbox_pending() const { return unsent_outbox_.size() + in_flight_.size(); }
 
-Status Engine::LoadState() {
-  // Source positions.
-  ZICHT_RETURN_IF_ERROR(store_->Scan(Family::kMeta, "s", "t", [&](std::string_view key, std::string_view value) {
-    codec::Reader k(key.substr(1)), v(value);
-    int sp = static_cast<int>(k.U32());
-    SourcePosition pos;
-    pos.next_offset = v.I64();
-    pos.line = v.I64();
-    pos.source_id.assign(v.Bytes());
-    if (k.ok() && v.ok()) positions_[sp] = std::move(pos);
-    return true;
-  }));
-  for (auto& part : partitions_) ZICHT_RETURN_IF_ERROR(LoadPartition(*part));
-  // Outbox records not yet delivered: deliver them again (at least once).
-  Status decode_status;
-  ZICHT_RETURN_IF_ERROR(store_->Scan(Family::kOutbox, "", "", [&](std::string_view key, std::string_view value) {
-    codec::Reader k(key);
-    OutboxRecord o;
-    o.seq = k.U64();
-    if (!k.ok() || !DecodeOutbox(value, &o.alert, &o.record)) {
-      decode_status = Status::Corruption("undecodable outbox record");
-      return false;
-    }
-    next_seq_ = std::max(next_seq_, o.seq + 1);
-    unsent_outbox_.push_back(std::move(o));
-    return true;
-  }));
-  ZICHT_RETURN_IF_ERROR(decode_status);
+Status Engine::Open() {
+  for (auto& part : partitions_) {
+    if (!part->owned) continue;
+    ZICHT_RETURN_IF_ERROR(LoadPartition(*part));
+    ZICHT_RETURN_IF_ERROR(LoadSourcePosition(part->id));
+    ZICHT_RETURN_IF_ERROR(LoadOutbox(part->id));
+  }
   return DeliverOutbox();
+}
+
+Status Engine::LoadSourcePosition(int partition) {
+  std::string value;
+  Status s = store_->Get(Family::kMeta, SourceMetaKey(partition), &value);
+  if (s.code() == StatusCode::kNotFound) return Status::Ok();
+  ZICHT_RETURN_IF_ERROR(s);
+  codec::Reader v(value);
+  SourcePosition pos;
+  pos.next_offset = v.I64();
+  pos.line = v.I64();
+  pos.source_id.assign(v.Bytes());
+  if (!v.ok()) return Status::Corruption("undecodable source position");
+  positions_[partition] = std::move(pos);
+  return Status::Ok();
+}
+
+Status Engine::LoadOutbox(int partition) {
+  // Records not yet delivered before a restart or a move: deliver them again
+  // (at least once; alert ids are stable).
+  std::string prefix = PartitionPrefix(partition);
+  Status decode_status;
+  ZICHT_RETURN_IF_ERROR(store_->Scan(Family::kOutbox, prefix, PrefixEnd(prefix),
+      [&](std::string_view key, std::string_view value) {
+        codec::Reader k(key.substr(prefix.size()));
+        OutboxRecord o;
+        o.partition = partition;
+        o.seq = k.U64();
+        if (!k.ok() || !DecodeOutbox(value, &o.alert, &o.record)) {
+          decode_status = Status::Corruption("undecodable outbox record");
+          return false;
+        }
+        PartitionState& part = Partition(partition);
+        part.next_seq = std::max(part.next_seq, o.seq + 1);
+        if (in_flight_.count(OutboxId(o)) == 0) unsent_outbox_.push_back(std::move(o));
+        return true;
+      }));
+  return decode_status;
 }
 
 Status Engine::LoadPartition(PartitionState& part) {
@@ -912,6 +1042,7 @@ Status Engine::LoadPartition(PartitionState& part) {
   part.evicted_before_day = part.persisted_evicted_before_day = in.I64();
   bool store_clock = in.U8() == 1;
   part.dedup_chunk = in.U64();
+  part.next_seq = in.U64();
   if (!in.ok()) return Status::Corruption("truncated partition meta");
   part.meta_dirty = false;
   if (store_clock) ws.RestoreClock(cur_day, cur_hour, fin_day, fin_hour);
@@ -923,6 +1054,7 @@ Status Engine::LoadPartition(PartitionState& part) {
     return m < 0 ? -1 : ws.Local(m);
   };
   Status corrupt;
+  part.persisted_oldest.assign(plan_->series().size(), INT64_MIN);
   for (size_t si = 0; si < plan_->series().size(); ++si) {
     const SeriesDef& series = plan_->series()[si];
     std::string prefix = SeriesPrefix(part.id, series.key);
@@ -930,6 +1062,7 @@ Status Engine::LoadPartition(PartitionState& part) {
         [&](std::string_view key, std::string_view value) {
           codec::Reader k(key.substr(prefix.size())), v(value);
           int64_t bucket = k.I64();
+          if (part.persisted_oldest[si] == INT64_MIN) part.persisted_oldest[si] = bucket;
           while (k.ok() && v.ok() && !v.done()) {
             int local = local_of_code(v.U16());
             BucketValue bv;
@@ -985,24 +1118,120 @@ Status Engine::LoadPartition(PartitionState& part) {
   ZICHT_RETURN_IF_ERROR(store_->Scan(Family::kDedup, prefix, PrefixEnd(prefix),
       [&](std::string_view key, std::string_view value) {
         codec::Reader k(key.substr(prefix.size())), v(value);
-        int64_t day = k.I64();
+        const int64_t day = k.I64();
+        const uint64_t chunk = k.U64();
+        if (k.ok()) part.dedup_chunks[day].push_back(chunk);
         while (k.ok() && v.ok() && !v.done()) {
-          DedupRecord d;
-          d.day = day;
-          d.key.lo = v.U64();
-          d.key.hi = v.U64();
-          d.time = v.I64();
-          if (!v.ok()) break;
+          Hash128 h;
+          h.lo = v.U64();
+          h.hi = v.U64();
+          TimeMs t = v.I64();
           // Chunks are read in commit order, so a later acceptance wins.
-          part.seen.Put(d.key, d.time, part.clock - options_.dedup_horizon_ms);
+          if (v.ok()) part.seen.Put(h, t, part.clock - options_.dedup_horizon_ms);
         }
         if (!v.ok()) corrupt = Status::Corruption("undecodable de-duplication chunk");
         return v.ok();
       }));
   ZICHT_RETURN_IF_ERROR(corrupt);
-  national_->Publish(part.id, false, ws.final_bucket(false), ws);
-  if (plan_->uses_hours()) national_->Publish(part.id, true, ws.final_bucket(true), ws);
+  PublishNational(part);
   return Status::Ok();
 }
+
+// ---------------------------------------------------------------------------
+// National snapshots between instances
+
+void Engine::PublishNational(PartitionState& part) {
+  const WindowStore& ws = *part.store;
+  if (!ws.has_clock()) return;
+  for (int hours = 0; hours < (plan_->uses_hours() ? 2 : 1); ++hours) {
+    const int64_t final_bucket = ws.final_bucket(hours != 0);
+    national_->Publish(part.id, hours != 0, final_bucket, ws);
+    if (!options_.export_national) continue;
+    // key: partition, unit, final bucket modulo the history kept, so a
+    // compacted topic keeps the last `history` snapshots of each partition.
+    std::string key;
+    codec::PutU32(&key, static_cast<uint32_t>(part.id));
+    codec::PutU8(&key, static_cast<uint8_t>(hours));
+    codec::PutU8(&key, static_cast<uint8_t>(((final_bucket % 64) + 64) % 64));
+    std::string value;
+    codec::PutU8(&value, kNationalFormat);
+    codec::PutBytes(&value, plan_->rule_set().version());
+    codec::PutU32(&value, static_cast<uint32_t>(part.id));
+    codec::PutU8(&value, static_cast<uint8_t>(hours));
+    codec::PutI64(&value, final_bucket);
+    const MunicipalityTable& munis = plan_->municipalities();
+    uint16_t count = 0;
+    for (const IndicatorDef& ind : plan_->indicators()) {
+      if (ind.series >= 0 && ws.series_hours(ind.series) == (hours != 0)) ++count;
+    }
+    codec::PutU16(&value, count);
+    for (const IndicatorDef& ind : plan_->indicators()) {
+      if (ind.series < 0 || ws.series_hours(ind.series) != (hours != 0)) continue;
+      codec::PutU16(&value, static_cast<uint16_t>(ind.index));
+      codec::PutU16(&value, static_cast<uint16_t>(ws.municipalities().size()));
+      for (size_t l = 0; l < ws.municipalities().size(); ++l) {
+        const WindowAgg& a = ws.Final(ind.index, static_cast<int>(l));
+        codec::PutU16(&value, static_cast<uint16_t>(MunicipalityTable::CodeNumber(
+                                  munis.at(static_cast<size_t>(ws.municipalities()[l])).code)));
+        codec::PutI64(&value, a.n_match);
+        codec::PutI64(&value, a.n_all);
+        codec::PutI128(&value, a.sum);
+      }
+    }
+    national_out_.emplace_back(std::move(key), std::move(value));
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> Engine::TakeNationalSnapshots() {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.swap(national_out_);
+  return out;
+}
+
+Status Engine::ApplyNationalSnapshot(std::string_view data) {
+  codec::Reader v(data);
+  if (v.U8() != kNationalFormat) return Status::InvalidArgument("unknown national snapshot format");
+  std::string_view version = v.Bytes();
+  const int partition = static_cast<int>(v.U32());
+  const bool hours = v.U8() != 0;
+  const int64_t final_bucket = v.I64();
+  if (!v.ok()) return Status::Corruption("truncated national snapshot");
+  if (version != plan_->rule_set().version()) {
+    ++stats_.national_version_mismatch;
+    return Status::Ok();  // another rule set (a rolling reload): not comparable
+  }
+  if (partition < 0 || partition >= options_.partitions) {
+    return Status::InvalidArgument("national snapshot of an unknown partition");
+  }
+  if (Owns(partition)) return Status::Ok();  // ours are published locally
+  const MunicipalityTable& munis = plan_->municipalities();
+  NationalBaseline::RemoteSnapshot snap;
+  snap.final_bucket = final_bucket;
+  const uint16_t count = v.U16();
+  for (uint16_t i = 0; i < count && v.ok(); ++i) {
+    const int indicator = v.U16();
+    const uint16_t n = v.U16();
+    std::vector<std::pair<int, WindowAgg>> values;
+    values.reserve(n);
+    for (uint16_t j = 0; j < n && v.ok(); ++j) {
+      int m = munis.IndexOf(fmt::format("GM{:04d}", v.U16()));
+      WindowAgg a;
+      a.n_match = v.I64();
+      a.n_all = v.I64();
+      a.sum = v.Int128();
+      if (m >= 0) values.emplace_back(m, a);
+    }
+    if (indicator < 0 || static_cast<size_t>(indicator) >= plan_->indicators().size()) {
+      return Status::InvalidArgument("national snapshot names an unknown indicator");
+    }
+    snap.values.emplace_back(indicator, std::move(values));
+  }
+  if (!v.ok() || !v.done()) return Status::Corruption("undecodable national snapshot");
+  national_->PublishSnapshot(partition, hours, std::move(snap));
+  if (held_back_ > 0) return TryDrainBlocked();
+  return Status::Ok();
+}
+
+std::optional<int64_t> Engine::NewestFinalDay() const { return national_->NewestPublished(false); }
 
 }  // namespace zicht::engine

@@ -87,6 +87,31 @@ void NationalBaseline::Publish(int partition, bool hours, int64_t final_bucket,
   h.latest[hours] = final_bucket;
 }
 
+void NationalBaseline::PublishSnapshot(int partition, bool hours, RemoteSnapshot remote) {
+  PartitionHistory& h = partitions_[partition];
+  if (h.latest[hours] && *h.latest[hours] >= remote.final_bucket) return;
+  Snapshot snap;
+  snap.final_bucket = remote.final_bucket;
+  snap.by_indicator.resize(unit_indicators_[hours].size());
+  for (auto& [indicator, values] : remote.values) {
+    int slot = slot_in_unit_[static_cast<size_t>(indicator)];
+    if (slot < 0) continue;
+    snap.by_indicator[static_cast<size_t>(slot)] = std::move(values);
+  }
+  auto& q = h.snapshots[hours];
+  q.push_back(std::move(snap));
+  while (q.size() > static_cast<size_t>(options_.history)) q.pop_front();
+  h.latest[hours] = remote.final_bucket;
+}
+
+std::optional<int64_t> NationalBaseline::NewestPublished(bool hours) const {
+  std::optional<int64_t> high;
+  for (const auto& [p, h] : partitions_) {
+    if (h.latest[hours] && (!high || *h.latest[hours] > *high)) high = h.latest[hours];
+  }
+  return high;
+}
+
 std::optional<int64_t> NationalBaseline::CompleteUpTo(bool hours) const {
   std::optional<int64_t> low;
   for (const auto& [p, h] : partitions_) {

@@ -93,6 +93,7 @@ class RocksDbStateStore : public StateStore {
         case StateBatch::Op::kPut: wb.Put(cf, e.key, e.value); break;
         case StateBatch::Op::kDelete: wb.Delete(cf, e.key); break;
         case StateBatch::Op::kDeleteRange: wb.DeleteRange(cf, e.key, e.value); break;
+        case StateBatch::Op::kMirrorDelete: break;  // covered by a range delete
       }
     }
     rocksdb::WriteOptions wo;

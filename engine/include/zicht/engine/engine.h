@@ -6,9 +6,11 @@
 // Thread safety: not thread-safe; one thread drives an Engine.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -29,6 +31,14 @@ namespace zicht::engine {
 
 class EngineProbe;
 
+// Receives every commit before it is written locally, so it can be mirrored
+// to a changelog (Kafka transaction per commit). An error aborts the commit.
+class CommitMirror {
+ public:
+  virtual ~CommitMirror() = default;
+  virtual Status Mirror(const StateBatch& batch) = 0;
+};
+
 struct EngineOptions {
   // How far behind the newest event time an event may be (SPEC default 1d).
   TimeMs allowed_lateness_ms = kMsPerDay;
@@ -43,6 +53,15 @@ struct EngineOptions {
   int evidence_ids = 20;
   // Decoder limits.
   DecoderOptions decoder;
+  // Own every partition from the start (files). Kafka: false, partitions come
+  // and go with Assign / Revoke.
+  bool own_all_partitions = true;
+  // Collect national snapshots of owned partitions for other instances
+  // (TakeNationalSnapshots); Kafka with several instances.
+  bool export_national = false;
+  // How long a commit waits for sinks to acknowledge outbox records (default
+  // 10 s); unacknowledged ones stay in the outbox and are retried.
+  std::chrono::milliseconds outbox_flush_timeout{10000};
   // Emit wall-clock `emitted_at` (tests override for reproducibility).
   std::function<TimeMs()> wall_clock;
 };
@@ -57,6 +76,8 @@ struct EngineStats {
   int64_t evaluations = 0;
   int64_t commits = 0;
   int64_t skipped_replayed = 0;  // records applied before a restart, read again
+  int64_t national_version_mismatch = 0;  // snapshots from another rule set
+  int64_t held_back = 0;  // events that waited for other partitions' national figures
   std::vector<int64_t> accepted_by_type;
   std::vector<int64_t> alerts_by_rule;
 };
@@ -102,13 +123,40 @@ class Engine {
   SourcePosition Position(int partition) const;
   void SetSourceId(int partition, std::string id);
 
+  // Kafka rebalancing. Assign loads the partitions' state from the store
+  // (restore it from a changelog first if needed) and returns where to resume;
+  // Revoke commits, delivers the outbox and drops their state from memory.
+  Status Assign(const std::vector<int>& partitions);
+  Status Revoke(const std::vector<int>& partitions);
+  bool Owns(int partition) const;
+  int partitions() const { return options_.partitions; }
+
+  // National snapshots of owned partitions since the last call, encoded for
+  // the national topic (key, value). Empty unless export_national.
+  std::vector<std::pair<std::string, std::string>> TakeNationalSnapshots();
+  // A snapshot from another instance (value of the national topic).
+  Status ApplyNationalSnapshot(std::string_view value);
+
+  // Partitions with events held back for national figures, and how many.
+  std::vector<std::pair<int, size_t>> HeldBack() const;
+  // Idle partitions: the highest final bucket any partition has published,
+  // and whether an owned partition blocks others (needs a tick).
+  std::optional<int64_t> NewestFinalDay() const;
+  Status TickPartition(int partition, TimeMs now);
+  TimeMs Clock(int partition) const;
+
+  void SetCommitMirror(CommitMirror* mirror) { mirror_ = mirror; }
+
   const EngineStats& stats() const { return stats_; }
+  // Alerts and dead letters committed but not yet acknowledged by their sink.
+  size_t outbox_pending() const;
   const Plan& plan() const { return *plan_; }
   int PartitionOf(int municipality) const { return partition_of_[static_cast<size_t>(municipality)]; }
 
  private:
   struct PartitionState;
   struct PendingEvent;
+  void InitPartition(PartitionState& part);
   enum class Outcome { kDone, kHeldBack };
 
   Outcome ProcessDecoded(PartitionState& part, const DecodedEvent& event,
@@ -121,7 +169,8 @@ class Engine {
   void NoteProcessed(PartitionState* part, const connectors::SourceRecord& record);
   MeasureInput Input(PartitionState& part, int indicator, int local);
   void DeadLetter(DeadLetterReason reason, std::string detail,
-                  const connectors::SourceRecord& record, const std::string& source_name);
+                  const connectors::SourceRecord& record, const std::string& source_name,
+                  int partition);
   // Moves the partition's clock to `now`, publishing national snapshots for
   // every final bucket it passes. Returns true when national figures for the
   // new final buckets are complete (the event may be accepted now).
@@ -133,8 +182,10 @@ class Engine {
   void PushEvidence(PartitionState& part, int series, int local, std::string_view id, TimeMs time,
                     int64_t bucket);
   Status TryDrainBlocked();
-  Status LoadState();
   Status LoadPartition(PartitionState& part);
+  Status LoadSourcePosition(int partition);
+  Status LoadOutbox(int partition);
+  void PublishNational(PartitionState& part);
   void WriteState(PartitionState& part, StateBatch* batch);
   Status DeliverOutbox();
   PartitionState& Partition(int partition);
@@ -148,6 +199,7 @@ class Engine {
   std::unique_ptr<EventDecoder> decoder_;
   std::unique_ptr<NationalBaseline> national_;
   std::vector<int> partition_of_;   // municipality -> partition
+  std::vector<std::vector<int>> partition_munis_;  // partition -> municipalities
   std::vector<std::unique_ptr<PartitionState>> partitions_;
   std::vector<int> active_partitions_;
   std::map<int, SourcePosition> positions_;  // per source partition: read up to here
@@ -156,14 +208,20 @@ class Engine {
 
   // Outbox: records created since the last commit, then handed to sinks.
   struct OutboxRecord {
-    uint64_t seq;
+    int partition;
+    uint64_t seq;  // per partition
     bool alert;
     connectors::OutRecord record;
   };
+  uint64_t OutboxId(const OutboxRecord& o) const {
+    return (static_cast<uint64_t>(o.partition) << 48) | o.seq;
+  }
   std::vector<OutboxRecord> new_outbox_;
   std::vector<OutboxRecord> unsent_outbox_;  // committed, not yet given to sinks
-  std::vector<uint64_t> acked_;              // delivered; delete at the next commit
-  uint64_t next_seq_ = 1;
+  std::map<uint64_t, OutboxRecord> in_flight_;  // given to sinks, not yet acknowledged
+  std::vector<uint64_t> acked_;              // delivered (OutboxId); deleted after the flush
+  CommitMirror* mirror_ = nullptr;
+  std::vector<std::pair<std::string, std::string>> national_out_;
   int64_t since_commit_ = 0;
 
   // Scratch for rule evaluation (no allocation per event).

@@ -47,6 +47,16 @@ class NationalBaseline {
   // Records the final windows of a partition's municipalities at its final
   // bucket `final_bucket` of unit `hours`.
   void Publish(int partition, bool hours, int64_t final_bucket, const WindowStore& store);
+  // A partition's final windows from another instance: per indicator index,
+  // (global municipality, final window).
+  struct RemoteSnapshot {
+    int64_t final_bucket = 0;
+    std::vector<std::pair<int, std::vector<std::pair<int, WindowAgg>>>> values;
+  };
+  void PublishSnapshot(int partition, bool hours, RemoteSnapshot snapshot);
+  // The highest final bucket any partition has published.
+  std::optional<int64_t> NewestPublished(bool hours) const;
+
   // Whether every active partition has published `final_bucket` (or later).
   bool Complete(bool hours, int64_t final_bucket) const;
   // Lowest final bucket published by all active partitions (nullopt: none yet).

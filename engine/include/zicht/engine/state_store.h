@@ -26,23 +26,34 @@ enum class Family : uint8_t {
 inline constexpr int kFamilyCount = 6;
 std::string_view FamilyName(Family f);
 
+// Entries carry the partition they belong to (-1: engine-wide), so a commit
+// can be mirrored per partition to a changelog (Kafka).
 class StateBatch {
  public:
-  enum class Op : uint8_t { kPut, kDelete, kDeleteRange };
+  enum class Op : uint8_t {
+    kPut,
+    kDelete,
+    kDeleteRange,   // local only: value is the exclusive end key
+    kMirrorDelete,  // changelog only: a key a range delete removed locally
+  };
   struct Entry {
     Op op;
     Family family;
     std::string key;
-    std::string value;  // for kDeleteRange: the exclusive end key
+    std::string value;
+    int partition = -1;
   };
-  void Put(Family f, std::string key, std::string value) {
-    entries_.push_back({Op::kPut, f, std::move(key), std::move(value)});
+  void Put(Family f, std::string key, std::string value, int partition = -1) {
+    entries_.push_back({Op::kPut, f, std::move(key), std::move(value), partition});
   }
-  void Delete(Family f, std::string key) {
-    entries_.push_back({Op::kDelete, f, std::move(key), {}});
+  void Delete(Family f, std::string key, int partition = -1) {
+    entries_.push_back({Op::kDelete, f, std::move(key), {}, partition});
   }
-  void DeleteRange(Family f, std::string begin, std::string end) {
-    entries_.push_back({Op::kDeleteRange, f, std::move(begin), std::move(end)});
+  void DeleteRange(Family f, std::string begin, std::string end, int partition = -1) {
+    entries_.push_back({Op::kDeleteRange, f, std::move(begin), std::move(end), partition});
+  }
+  void MirrorDelete(Family f, std::string key, int partition) {
+    entries_.push_back({Op::kMirrorDelete, f, std::move(key), {}, partition});
   }
   const std::vector<Entry>& entries() const { return entries_; }
   bool empty() const { return entries_.empty(); }
