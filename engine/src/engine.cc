@@ -21,6 +21,9 @@ namespace {
 
 constexpr uint8_t kMetaFormat = 2;
 constexpr uint8_t kNationalFormat = 1;
+// Final buckets re-published after a restart or reload (how far behind
+// another partition may be then without losing exact national figures).
+constexpr int kReloadHistoryDays = 8;
 
 uint64_t RuleKey(const RuleDef& rule) {
   Hash128 h = Murmur3_128(rule.pack + "/" + rule.spec->id + "|" + rule.spec->version);
@@ -106,8 +109,7 @@ struct Engine::PartitionState {
 
 Engine::Engine(PlanPtr plan, StateStore* store, connectors::RecordSink* alerts,
                connectors::RecordSink* dead_letters, EngineOptions options, EngineProbe* probe)
-    : plan_(std::move(plan)),
-      store_(store),
+    : store_(store),
       alert_sink_(alerts),
       dead_letter_sink_(dead_letters),
       options_(std::move(options)),
@@ -115,30 +117,72 @@ Engine::Engine(PlanPtr plan, StateStore* store, connectors::RecordSink* alerts,
   static EngineProbe null_probe;
   if (probe_ == nullptr) probe_ = &null_probe;
   if (!options_.wall_clock) options_.wall_clock = WallNow;
+  SetPlan(std::move(plan));
+  for (int p = 0; p < options_.partitions; ++p) {
+    auto part = std::make_unique<PartitionState>();
+    part->id = p;
+    if (options_.own_all_partitions) InitPartition(*part);
+    partitions_.push_back(std::move(part));
+  }
+}
+
+void Engine::SetPlan(PlanPtr plan) {
+  plan_ = std::move(plan);
   decoder_ = std::make_unique<EventDecoder>(plan_->schemas(), plan_->municipalities_ptr(),
                                             options_.decoder);
   const MunicipalityTable& munis = plan_->municipalities();
-  partition_of_.resize(munis.size());
-  partition_munis_.resize(static_cast<size_t>(options_.partitions));
+  partition_of_.assign(munis.size(), 0);
+  partition_munis_.assign(static_cast<size_t>(options_.partitions), {});
   for (size_t m = 0; m < munis.size(); ++m) {
     int p = options_.partitions == 1 ? 0 : KafkaPartitionForKey(munis.at(m).code, options_.partitions);
     partition_of_[m] = p;
     partition_munis_[static_cast<size_t>(p)].push_back(static_cast<int>(m));
   }
+  active_partitions_.clear();
   for (int p = 0; p < options_.partitions; ++p) {
-    auto part = std::make_unique<PartitionState>();
-    part->id = p;
     if (!partition_munis_[static_cast<size_t>(p)].empty()) active_partitions_.push_back(p);
-    if (options_.own_all_partitions) InitPartition(*part);
-    partitions_.push_back(std::move(part));
   }
   national_ = std::make_unique<NationalBaseline>(*plan_, active_partitions_);
   stats_.accepted_by_type.assign(plan_->schemas()->size(), 0);
   stats_.alerts_by_rule.assign(plan_->rules().size(), 0);
   rule_stamp_.assign(plan_->rules().size(), 0);
   size_t max_conditions = 0;
-  for (const RuleDef& r : plan_->rules()) max_conditions = std::max(max_conditions, r.spec->conditions.size());
+  for (const RuleDef& r : plan_->rules()) {
+    max_conditions = std::max(max_conditions, r.spec->conditions.size());
+  }
   held_scratch_ = std::make_unique<bool[]>(std::max<size_t>(1, max_conditions));
+}
+
+Status Engine::ReplacePlan(PlanPtr plan) {
+  // Everything lives in the store after a commit, keyed by what it means
+  // (series and rule versions), so the new plan simply reloads it: unchanged
+  // series and rules keep their history and timers; new ones start empty.
+  ZICHT_RETURN_IF_ERROR(Commit());
+  std::vector<std::pair<int, std::deque<PendingEvent>>> pending;
+  std::vector<int> owned;
+  for (auto& part : partitions_) {
+    if (!part->owned) continue;
+    owned.push_back(part->id);
+    if (!part->pending.empty()) pending.emplace_back(part->id, std::move(part->pending));
+  }
+  const EngineStats kept = stats_;
+  SetPlan(std::move(plan));
+  stats_.records = kept.records;
+  stats_.accepted = kept.accepted;
+  stats_.dead_letters = kept.dead_letters;
+  std::copy(std::begin(kept.dead_by_reason), std::end(kept.dead_by_reason), std::begin(stats_.dead_by_reason));
+  stats_.alerts = kept.alerts;
+  stats_.commits = kept.commits;
+  for (int p : owned) {
+    auto fresh = std::make_unique<PartitionState>();
+    fresh->id = p;
+    partitions_[static_cast<size_t>(p)] = std::move(fresh);
+    InitPartition(Partition(p));
+    ZICHT_RETURN_IF_ERROR(LoadPartition(Partition(p)));
+  }
+  for (auto& [p, queue] : pending) Partition(p).pending = std::move(queue);
+  ++stats_.plan_replacements;
+  return TryDrainBlocked();
 }
 
 Engine::~Engine() = default;
@@ -1133,6 +1177,11 @@ Status Engine::LoadPartition(PartitionState& part) {
         return v.ok();
       }));
   ZICHT_RETURN_IF_ERROR(corrupt);
+  // Partitions that lag this one need its snapshots of earlier final buckets.
+  if (active_partitions_.size() > 1) {
+    national_->PublishHistory(part.id, false, ws, kReloadHistoryDays);
+    if (plan_->uses_hours()) national_->PublishHistory(part.id, true, ws, 24 * kReloadHistoryDays);
+  }
   PublishNational(part);
   return Status::Ok();
 }

@@ -104,6 +104,32 @@ void NationalBaseline::PublishSnapshot(int partition, bool hours, RemoteSnapshot
   h.latest[hours] = remote.final_bucket;
 }
 
+void NationalBaseline::PublishHistory(int partition, bool hours, const WindowStore& store,
+                                      int count) {
+  const int64_t newest = store.final_bucket(hours);
+  PartitionHistory& h = partitions_[partition];
+  const std::vector<int>& inds = unit_indicators_[hours];
+  const std::vector<int>& munis = store.municipalities();
+  for (int64_t f = newest - count + 1; f <= newest; ++f) {
+    if (h.latest[hours] && *h.latest[hours] >= f) continue;
+    Snapshot snap;
+    snap.final_bucket = f;
+    snap.by_indicator.resize(inds.size());
+    for (size_t i = 0; i < inds.size(); ++i) {
+      auto& values = snap.by_indicator[i];
+      values.reserve(munis.size());
+      for (size_t l = 0; l < munis.size(); ++l) {
+        values.emplace_back(munis[l], f == newest ? store.Final(inds[i], static_cast<int>(l))
+                                                  : store.FinalAt(inds[i], static_cast<int>(l), f));
+      }
+    }
+    auto& q = h.snapshots[hours];
+    q.push_back(std::move(snap));
+    while (q.size() > static_cast<size_t>(options_.history)) q.pop_front();
+    h.latest[hours] = f;
+  }
+}
+
 std::optional<int64_t> NationalBaseline::NewestPublished(bool hours) const {
   std::optional<int64_t> high;
   for (const auto& [p, h] : partitions_) {

@@ -162,6 +162,14 @@ void WindowStore::Add(int series, int local, int64_t bucket, bool matched, Fixed
   }
 }
 
+WindowAgg WindowStore::FinalAt(int indicator, int local, int64_t final_bucket) const {
+  const IndicatorState& ind = indicators_[static_cast<size_t>(indicator)];
+  WindowAgg agg;
+  SumRange(series_[static_cast<size_t>(ind.series)], local, final_bucket - ind.window + 1,
+           final_bucket, &agg);
+  return agg;
+}
+
 BucketValue WindowStore::Bucket(int series, int local, int64_t bucket) const {
   const SeriesState& s = series_[static_cast<size_t>(series)];
   int64_t current = current_[s.hours];

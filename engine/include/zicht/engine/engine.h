@@ -78,6 +78,7 @@ struct EngineStats {
   int64_t skipped_replayed = 0;  // records applied before a restart, read again
   int64_t national_version_mismatch = 0;  // snapshots from another rule set
   int64_t held_back = 0;  // events that waited for other partitions' national figures
+  int64_t plan_replacements = 0;
   std::vector<int64_t> accepted_by_type;
   std::vector<int64_t> alerts_by_rule;
 };
@@ -147,6 +148,14 @@ class Engine {
 
   void SetCommitMirror(CommitMirror* mirror) { mirror_ = mirror; }
 
+  // Hot reload: commits, then continues with another plan (changed rule packs
+  // or reference data) on the same state. Series and rules that did not
+  // change keep their history and `for`/`cooldown` memory; changed ones start
+  // from what their new definition finds in the store. No event is lost: the
+  // call happens between records.
+  Status ReplacePlan(PlanPtr plan);
+  const PlanPtr& plan_ptr() const { return plan_; }
+
   const EngineStats& stats() const { return stats_; }
   // Alerts and dead letters committed but not yet acknowledged by their sink.
   size_t outbox_pending() const;
@@ -157,6 +166,7 @@ class Engine {
   struct PartitionState;
   struct PendingEvent;
   void InitPartition(PartitionState& part);
+  void SetPlan(PlanPtr plan);
   enum class Outcome { kDone, kHeldBack };
 
   Outcome ProcessDecoded(PartitionState& part, const DecodedEvent& event,

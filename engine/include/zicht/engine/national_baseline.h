@@ -47,6 +47,9 @@ class NationalBaseline {
   // Records the final windows of a partition's municipalities at its final
   // bucket `final_bucket` of unit `hours`.
   void Publish(int partition, bool hours, int64_t final_bucket, const WindowStore& store);
+  // Publishes the `count` final buckets up to the store's current one, computed
+  // from its buckets (after a restart or reload, for partitions that lag).
+  void PublishHistory(int partition, bool hours, const WindowStore& store, int count);
   // A partition's final windows from another instance: per indicator index,
   // (global municipality, final window).
   struct RemoteSnapshot {

@@ -77,6 +77,10 @@ class WindowStore {
     return indicators_[static_cast<size_t>(indicator)].final[static_cast<size_t>(local)];
   }
 
+  // The indicator's window ending at an earlier closed bucket (summed from the
+  // ring; buckets no longer kept count as empty).
+  WindowAgg FinalAt(int indicator, int local, int64_t final_bucket) const;
+
   BucketValue Bucket(int series, int local, int64_t bucket) const;
   // For loading persisted state: sets a bucket without touching windows; call
   // RecomputeWindows() after the last one.
