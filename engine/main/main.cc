@@ -72,6 +72,11 @@ int main(int argc, char** argv) {
                        "Municipality reference CSV (default config/reference/municipalities.csv)");
   generate->add_flag("--clean", gen_opts.clean, "No deliberately bad lines");
 
+  // config describe: the property registry as Markdown (docs/configuration.md).
+  auto* config = app.add_subcommand("config", "Engine configuration tools");
+  config->require_subcommand(1);
+  auto* describe = config->add_subcommand("describe", "Print every configuration key as a Markdown table");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -84,5 +89,6 @@ int main(int argc, char** argv) {
   if (*check) return zicht::engine::RulesCheckCommand(check_files);
   if (*test) return zicht::engine::RulesTestCommand(test_files);
   if (*generate) return zicht::engine::GenerateCommand(gen_opts);
+  if (*describe) return zicht::engine::ConfigDescribeCommand();
   return kExitUsage;
 }

@@ -28,6 +28,9 @@ struct ReplayCommandOptions {
 };
 int ReplayCommand(const ReplayCommandOptions& options);
 
+// Prints the configuration property registry as a Markdown table.
+int ConfigDescribeCommand();
+
 int RulesCheckCommand(const std::vector<std::string>& files);
 int RulesTestCommand(const std::vector<std::string>& files);
 
