@@ -3,10 +3,12 @@
 // PrometheusEngineProbe fed, and its query API must return every zicht_*
 // metric with the values the probe was given.
 #include <gtest/gtest.h>
+#include <simdjson.h>
 #include <sys/wait.h>
 
 #include <cstdio>
 
+#include "zicht/base/file.h"
 #include "zicht/engine/plan.h"
 #include "zicht/engine/prometheus_probe.h"
 #include "zicht/engine/setup.h"
@@ -15,6 +17,33 @@
 
 namespace zicht::engine {
 namespace {
+
+// Every query of the Grafana dashboard, with its variables filled in as
+// Grafana would, so that the real Prometheus parses and answers each.
+std::vector<std::string> DashboardQueries() {
+  std::vector<std::string> out;
+  auto text = ReadFileToString(ZICHT_SOURCE_DIR "/monitoring/grafana/zicht.json");
+  EXPECT_TRUE(text.ok());
+  if (!text.ok()) return out;
+  simdjson::dom::parser parser;
+  simdjson::padded_string json(*text);
+  simdjson::dom::element doc = parser.parse(json).value();
+  for (simdjson::dom::element panel : doc["panels"].get_array()) {
+    simdjson::dom::array targets;
+    if (panel["targets"].get(targets) != simdjson::SUCCESS) continue;
+    for (simdjson::dom::element t : targets) {
+      std::string expr(t["expr"].get_string().value());
+      for (auto [var, value] : {std::pair<std::string, std::string>{"$__rate_interval", "1m"},
+                                {"$instance", ".*"},
+                                {"$job", "zicht"}}) {
+        for (size_t at; (at = expr.find(var)) != std::string::npos;)
+          expr.replace(at, var.size(), value);
+      }
+      out.push_back(expr);
+    }
+  }
+  return out;
+}
 
 std::string Quote(const std::string& s) {
   std::string out = "'";
@@ -84,6 +113,9 @@ TEST(PrometheusScrapeTest, PrometheusStoresEveryZichtSeries) {
       "zicht_ready == 1",
       "zicht_http_requests_total{route=\"/metrics\",code=\"200\"} > 0",
   };
+  const std::vector<std::string> panels = DashboardQueries();
+  EXPECT_GE(panels.size(), 15u);
+  expect.insert(expect.end(), panels.begin(), panels.end());
   std::string command = ZICHT_SOURCE_DIR "/scripts/prometheus-scrape-check 127.0.0.1:" +
                         std::to_string(server.port()) + " --timeout 60";
   for (const std::string& e : expect) command += " --expect " + Quote(e);
