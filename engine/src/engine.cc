@@ -5,13 +5,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <deque>
+#include <limits>
 #include <map>
 #include <unordered_map>
 
 #include "state_codec.h"
 #include "zicht/base/sha256.h"
 #include "zicht/engine/dedup_index.h"
+#include "zicht/engine/measure_math.h"
 #include "zicht/engine/measures.h"
 #include "zicht/engine/probe.h"
 #include "zicht/rules/alert.h"
@@ -151,6 +154,7 @@ void Engine::SetPlan(PlanPtr plan) {
     max_conditions = std::max(max_conditions, r.spec->conditions.size());
   }
   held_scratch_ = std::make_unique<bool[]>(std::max<size_t>(1, max_conditions));
+  probe_->PlanLoaded(*plan_);
 }
 
 Status Engine::ReplacePlan(PlanPtr plan) {
@@ -321,6 +325,11 @@ Status Engine::Process(const connectors::SourceRecord& record, const std::string
                        bool route_by_municipality) {
   ++stats_.records;
   ++since_commit_;
+  current_ingest_time_ = record.ingest_time;
+  // Ingest-to-processed latency on a sample (a clock read per event is not free).
+  if ((++latency_sample_ & 63) == 0 && record.ingest_time > 0) {
+    probe_->EventProcessed(static_cast<double>(options_.wall_clock() - record.ingest_time) / 1000.0);
+  }
   DecodedEvent event;
   DecodeError error;
   if (!decoder_->Decode(record.payload, record.padded, &event, &error)) {
@@ -624,14 +633,18 @@ void Engine::EmitAlert(PartitionState& part, int rule, int local, double score) 
   }
   ++stats_.alerts;
   ++stats_.alerts_by_rule[static_cast<size_t>(rule)];
-  probe_->AlertEmitted(rule, 0);
+  recent_alerts_.push_back(RecentAlert{alert.emitted_at, alert.event_time, muni, rule, {}});
   OutboxRecord out;
+  out.rule = rule;
+  out.ingest_time = current_ingest_time_;
   out.partition = part.id;
   out.seq = part.next_seq++;
   part.meta_dirty = true;
   out.alert = true;
   out.record.key = m.code;
   out.record.value = rules::AlertToJson(alert);
+  recent_alerts_.back().json = out.record.value;
+  while (recent_alerts_.size() > options_.recent_alerts) recent_alerts_.pop_front();
   new_outbox_.push_back(std::move(out));
 }
 
@@ -975,7 +988,9 @@ Status Engine::Commit() {
   probe_->Committed(since_commit_,
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   since_commit_ = 0;
-  return DeliverOutbox();
+  Status delivered = DeliverOutbox();
+  probe_->OutboxPending(static_cast<int64_t>(outbox_pending()));
+  return delivered;
 }
 
 Status Engine::DeliverOutbox() {
@@ -1006,9 +1021,14 @@ Status Engine::DeliverOutbox() {
   // Delivered: remove from the outbox (mirrored, so a new owner does not
   // deliver them again).
   StateBatch deletes;
+  const TimeMs now = options_.wall_clock();
   for (uint64_t id : acked_) {
     auto it = in_flight_.find(id);
     if (it == in_flight_.end()) continue;
+    if (it->second.alert && it->second.rule >= 0) {
+      probe_->AlertEmitted(it->second.rule,
+                           it->second.ingest_time > 0 ? now - it->second.ingest_time : 0);
+    }
     deletes.Delete(Family::kOutbox, OutboxKey(it->second.partition, it->second.seq),
                    it->second.partition);
     in_flight_.erase(it);
@@ -1282,5 +1302,136 @@ Status Engine::ApplyNationalSnapshot(std::string_view data) {
 }
 
 std::optional<int64_t> Engine::NewestFinalDay() const { return national_->NewestPublished(false); }
+
+// ---------------------------------------------------------------------------
+// Queries
+
+namespace {
+constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
+}
+
+std::vector<Engine::IndicatorFigures> Engine::MunicipalityFigures(int municipality) {
+  std::vector<IndicatorFigures> out;
+  const int p = partition_of_[static_cast<size_t>(municipality)];
+  for (const IndicatorDef& ind : plan_->indicators()) {
+    if (!Owns(p)) {
+      out.push_back(SnapshotFigures(ind.index, municipality));
+      continue;
+    }
+    PartitionState& part = Partition(p);
+    const int local = part.store->Local(municipality);
+    MeasureInput in = Input(part, ind.index, local);
+    IndicatorFigures f;
+    f.indicator = ind.index;
+    f.live = true;
+    const MeasureResult value = ComputeMeasure(rules::Measure::kValue, in);
+    f.count = value.count;
+    f.value = value.observed;
+    f.rate = value.rate;
+    f.expected = value.expected;
+    f.national_rate = in.national != nullptr && in.national->valid ? in.national->rate : kUndefined;
+    f.national_ratio = ComputeMeasure(rules::Measure::kNationalRatio, in).observed;
+    f.percentile = ComputeMeasure(rules::Measure::kPercentile, in).observed;
+    const bool counts = ind.aggregate == rules::Aggregate::kCount || ind.aggregate == rules::Aggregate::kShare;
+    f.national_zscore = counts ? ComputeMeasure(rules::Measure::kNationalZscore, in).observed : kUndefined;
+    f.poisson_p = counts ? ComputeMeasure(rules::Measure::kPoissonP, in).observed : kUndefined;
+    f.trend_ratio = ind.reference < 0 && ind.windows == 5
+                        ? ComputeMeasure(rules::Measure::kTrendRatio, in).observed
+                        : kUndefined;
+    out.push_back(f);
+  }
+  return out;
+}
+
+Engine::IndicatorFigures Engine::SnapshotFigures(int indicator, int municipality) {
+  const IndicatorDef& ind = plan_->indicators()[static_cast<size_t>(indicator)];
+  IndicatorFigures f;
+  f.indicator = indicator;
+  f.value = f.rate = f.national_rate = f.national_ratio = f.national_zscore = f.poisson_p =
+      f.percentile = f.trend_ratio = f.expected = kUndefined;
+  const int64_t population = plan_->municipalities().at(static_cast<size_t>(municipality)).population;
+  std::shared_ptr<const NationalFigures> nat;
+  double rate = kUndefined, own_snapshot = kUndefined;
+  WindowAgg agg;
+  if (ind.reference >= 0) {
+    const auto& v = plan_->references()[static_cast<size_t>(ind.reference)].by_municipality[static_cast<size_t>(municipality)];
+    if (v) rate = f.value = *v;
+    f.rate = rate;
+    const NationalFigures& rf = national_->ReferenceFigures(indicator);
+    if (rf.valid) f.national_rate = rf.rate;
+    if (!std::isnan(rate) && rf.valid) f.national_ratio = rate / rf.rate;
+    own_snapshot = rf.rate_of[static_cast<size_t>(municipality)];
+    if (!std::isnan(rate)) {
+      std::vector<double> others = rf.sorted_rates;
+      auto it = std::lower_bound(others.begin(), others.end(), own_snapshot);
+      if (it != others.end() && *it == own_snapshot) others.erase(it);
+      f.percentile = PercentileSorted(rate, others);
+    }
+    return f;
+  }
+  nat = national_->LatestFigures(indicator);
+  if (!nat) return f;
+  agg = nat->agg_of[static_cast<size_t>(municipality)];
+  const bool share = ind.aggregate == rules::Aggregate::kShare;
+  f.count = share ? agg.n_all : agg.n_match;
+  rate = nat->rate_of[static_cast<size_t>(municipality)];
+  f.rate = rate;
+  switch (ind.aggregate) {
+    case rules::Aggregate::kCount: f.value = static_cast<double>(agg.n_match); break;
+    case rules::Aggregate::kSum: f.value = FromFixed(agg.sum); break;
+    default: f.value = rate; break;
+  }
+  if (nat->valid) {
+    f.national_rate = nat->rate;
+    if (!std::isnan(rate)) f.national_ratio = rate / nat->rate;
+    if (ind.aggregate == rules::Aggregate::kCount) {
+      f.expected = nat->rate * static_cast<double>(population) / ind.per;
+    } else if (share) {
+      f.expected = nat->rate * static_cast<double>(agg.n_all);
+    }
+    if (f.expected > 0) {
+      f.national_zscore = PoissonZScore(static_cast<double>(agg.n_match), f.expected);
+      f.poisson_p = PoissonUpperTail(agg.n_match, f.expected);
+    }
+  }
+  if (!std::isnan(rate)) f.percentile = PercentileSortedWithSelf(rate, nat->sorted_rates);
+  return f;
+}
+
+std::vector<Engine::IndicatorFigures> Engine::IndicatorFiguresAll(int indicator) {
+  std::vector<IndicatorFigures> out;
+  const size_t n = plan_->municipalities().size();
+  out.reserve(n);
+  for (size_t m = 0; m < n; ++m) {
+    const int p = partition_of_[m];
+    if (!Owns(p)) {
+      out.push_back(SnapshotFigures(indicator, static_cast<int>(m)));
+      continue;
+    }
+    std::vector<IndicatorFigures> all = MunicipalityFigures(static_cast<int>(m));
+    out.push_back(all[static_cast<size_t>(indicator)]);
+  }
+  return out;
+}
+
+std::vector<double> Engine::RateHistory(int indicator, int municipality, int days) {
+  std::vector<double> out;
+  const IndicatorDef& ind = plan_->indicators()[static_cast<size_t>(indicator)];
+  const int p = partition_of_[static_cast<size_t>(municipality)];
+  if (ind.series < 0 || !Owns(p)) return out;
+  PartitionState& part = Partition(p);
+  const WindowStore& ws = *part.store;
+  if (!ws.has_clock()) return out;
+  const int local = ws.Local(municipality);
+  const bool hours = ws.series_hours(ind.series);
+  const int64_t step = hours ? 24 : 1;  // one point per day for hour windows too
+  const int64_t last = ws.current_bucket(hours);
+  const int64_t population = plan_->municipalities().at(static_cast<size_t>(municipality)).population;
+  for (int64_t d = days - 1; d >= 0; --d) {
+    const int64_t bucket = last - d * step;
+    out.push_back(MunicipalityRate(ind, ws.FinalAt(ind.index, local, bucket), population));
+  }
+  return out;
+}
 
 }  // namespace zicht::engine

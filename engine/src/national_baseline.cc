@@ -171,6 +171,14 @@ const NationalBaseline::Snapshot* NationalBaseline::Find(int partition, bool hou
   return best;
 }
 
+std::shared_ptr<const NationalFigures> NationalBaseline::LatestFigures(int indicator) {
+  const IndicatorDef& ind = plan_.indicators()[static_cast<size_t>(indicator)];
+  if (ind.series < 0) return nullptr;
+  auto complete = CompleteUpTo(plan_.series()[static_cast<size_t>(ind.series)].hours);
+  if (!complete) return nullptr;
+  return Figures(indicator, *complete);
+}
+
 std::shared_ptr<const NationalFigures> NationalBaseline::Figures(int indicator,
                                                                 int64_t final_bucket) {
   auto& cache = cache_[static_cast<size_t>(indicator)];
@@ -192,6 +200,7 @@ std::shared_ptr<const NationalFigures> NationalBaseline::Figures(int indicator,
   }
   // Pool in municipality order so the figures are identical however the
   // municipalities are spread over partitions.
+  f.agg_of = by_muni;
   for (size_t m = 0; m < munis.size(); ++m) {
     const WindowAgg& a = by_muni[m];
     f.total_match += a.n_match;

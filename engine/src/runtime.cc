@@ -9,9 +9,16 @@
 #include <map>
 #include <thread>
 
+#include "zicht/base/json_writer.h"
 #include "zicht/connectors/file.h"
+#include "zicht/engine/api.h"
+#include "zicht/engine/commands.h"
 #include "zicht/engine/probe.h"
+#include "zicht/engine/prometheus_probe.h"
 #include "zicht/engine/setup.h"
+#include "zicht/monitoring/bearer_auth.h"
+#include "zicht/monitoring/http_server.h"
+#include "zicht/monitoring/metrics_registry.h"
 #include "zicht/rules/loader.h"
 
 namespace zicht::engine {
@@ -35,7 +42,9 @@ struct EngineRuntime::Impl {
   StateStorePtr store;
   connectors::RecordSinkPtr alerts;
   connectors::RecordSinkPtr dead_letters;
+  std::unique_ptr<monitoring::MetricsRegistry> metrics;
   std::unique_ptr<EngineProbe> probe;
+  std::unique_ptr<monitoring::HttpServer> http;
   std::unique_ptr<Engine> engine;
   connectors::EventSourcePtr source;
   std::string source_name;
@@ -131,7 +140,120 @@ RuntimeStatus EngineRuntime::status() const {
   return impl_->status;
 }
 
-int EngineRuntime::http_port() const { return -1; }
+int EngineRuntime::http_port() const {
+  return impl_->http ? static_cast<int>(impl_->http->port()) : -1;
+}
+
+namespace {
+
+bool IsLoopback(const std::string& peer) {
+  return peer == "127.0.0.1" || peer == "::1" || peer.rfind("::ffff:127.", 0) == 0;
+}
+
+monitoring::HttpResponse FromApi(const ApiResult& r) {
+  if (r.status >= 400) return monitoring::HttpResponse::Error(r.status, r.body);
+  monitoring::HttpResponse out = monitoring::HttpResponse::Json(r.status, r.body);
+  out.headers.emplace_back("Cache-Control", "no-store");
+  return out;
+}
+
+std::string Query(const monitoring::HttpRequest& req, const std::string& name) {
+  auto it = req.query.find(name);
+  return it == req.query.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+Status EngineRuntime::StartHttp() {
+  Impl& m = *impl_;
+  monitoring::HttpServerOptions options;
+  options.bind_address = config_.http.bind;
+  options.port = static_cast<uint16_t>(config_.http.port);
+  options.log = [](std::string_view line) { spdlog::warn("http: {}", line); };
+  m.http = std::make_unique<monitoring::HttpServer>(options, m.metrics.get());
+  m.http->SetReadinessCheck([this] {
+    std::vector<std::string> reasons;
+    RuntimeStatus st = status();
+    if (!st.rules_loaded) reasons.push_back("rule packs not loaded");
+    if (!st.state_restored) reasons.push_back("state not restored");
+    if (st.consumer_lag > config_.http.ready_max_lag) {
+      reasons.push_back(fmt::format("consumer lag {} is above {}", st.consumer_lag, config_.http.ready_max_lag));
+    }
+    impl_->probe->Ready(reasons.empty());
+    return reasons;
+  });
+  if (config_.http.api) {
+    ApiOptions api;
+    api.disclosure_min_count = config_.http.disclosure_min_count;
+    const bool local_only = config_.http.api_localhost_only;
+    // Every API call runs on the engine thread between records.
+    auto engine_call = [this, local_only](std::function<ApiResult(Engine&)> fn) {
+      return [this, local_only, fn](const monitoring::HttpRequest& req) -> monitoring::HttpResponse {
+        if (local_only && !IsLoopback(req.peer)) {
+          return monitoring::HttpResponse::Error(403, "the API answers local requests only");
+        }
+        auto result = std::make_shared<ApiResult>();
+        Status s = RunOnEngineThread([&, result](Engine& e) { *result = fn(e); },
+                                     std::chrono::milliseconds(5000));
+        if (!s.ok()) return monitoring::HttpResponse::Error(503, "the engine is busy; try again");
+        return FromApi(*result);
+      };
+    };
+    auto route = [&](const char* pattern, std::function<ApiResult(Engine&, const monitoring::HttpRequest&)> fn) {
+      return m.http->Route("GET", pattern, [engine_call, fn](const monitoring::HttpRequest& req) {
+        return engine_call([fn, req](Engine& e) { return fn(e, req); })(req);
+      });
+    };
+    ZICHT_RETURN_IF_ERROR(route("/api/v1/municipalities", [api](Engine& e, const monitoring::HttpRequest&) {
+      return MunicipalitiesJson(e, api);
+    }));
+    ZICHT_RETURN_IF_ERROR(route("/api/v1/municipalities/{code}", [api](Engine& e, const monitoring::HttpRequest& r) {
+      return MunicipalityJson(e, r.params.at("code"), api);
+    }));
+    ZICHT_RETURN_IF_ERROR(route("/api/v1/indicators", [](Engine& e, const monitoring::HttpRequest&) {
+      return IndicatorsJson(e);
+    }));
+    ZICHT_RETURN_IF_ERROR(route("/api/v1/indicators/{id}", [api](Engine& e, const monitoring::HttpRequest& r) {
+      return IndicatorJson(e, r.params.at("id"), Query(r, "pack"), api);
+    }));
+    ZICHT_RETURN_IF_ERROR(route("/api/v1/alerts", [api](Engine& e, const monitoring::HttpRequest& r) {
+      return AlertsJson(e, Query(r, "since"), Query(r, "limit"), Query(r, "municipality"), api);
+    }));
+    ZICHT_RETURN_IF_ERROR(route("/api/v1/rules", [](Engine& e, const monitoring::HttpRequest&) {
+      return RulesJson(e);
+    }));
+    ZICHT_RETURN_IF_ERROR(route("/api/v1/status", [](Engine& e, const monitoring::HttpRequest&) {
+      return StatusJson(e);
+    }));
+    ZICHT_RETURN_IF_ERROR(InstallDashboard(*m.http, local_only));
+  }
+  // Admin: reload, behind a bearer token. Without a configured token the
+  // endpoint refuses every request rather than being open.
+  monitoring::BearerAuthOptions auth_options;
+  auth_options.token_file = config_.http.admin_token_file;
+  if (auth_options.token_file.empty()) auth_options.token_env = config_.http.admin_token_env;
+  auto auth = monitoring::BearerAuth::Load(auth_options);
+  monitoring::HttpHandler reload = [this](const monitoring::HttpRequest&) {
+    ReloadOutcome outcome = ReloadNow(std::chrono::seconds(30));
+    std::string body;
+    JsonWriter w(&body);
+    w.BeginObject().Key("ok").Bool(outcome.ok).Key("changed").Bool(outcome.changed);
+    w.Key("message").String(outcome.message).EndObject();
+    return monitoring::HttpResponse::Json(outcome.ok ? 200 : 422, body);
+  };
+  if (auth.ok()) {
+    ZICHT_RETURN_IF_ERROR(m.http->Route("POST", "/api/v1/rules/reload", auth->Protect(reload)));
+  } else {
+    spdlog::info("admin endpoints disabled: {}", auth.status().message());
+    ZICHT_RETURN_IF_ERROR(m.http->Route("POST", "/api/v1/rules/reload", [](const monitoring::HttpRequest&) {
+      return monitoring::HttpResponse::Error(403, "admin endpoints are disabled: no admin token is configured");
+    }));
+  }
+  ZICHT_RETURN_IF_ERROR(m.http->Start());
+  spdlog::info("http on {}:{} (metrics /metrics, health /healthz /readyz{})", config_.http.bind,
+               m.http->port(), config_.http.api ? ", API /api/v1, dashboard /" : "");
+  return Status::Ok();
+}
 
 Status EngineRuntime::Start() {
   Impl& m = *impl_;
@@ -183,7 +305,12 @@ Status EngineRuntime::Start() {
   if (!dead.ok()) return dead.status();
   m.dead_letters = std::move(dead).value();
 
-  m.probe = std::make_unique<EngineProbe>();
+  monitoring::MetricsRegistryOptions metrics_options;
+  metrics_options.version = VersionString();
+  m.metrics = std::make_unique<monitoring::MetricsRegistry>(metrics_options);
+  PrometheusEngineProbeOptions probe_options;
+  probe_options.partitions = 1;
+  m.probe = std::make_unique<PrometheusEngineProbe>(m.metrics.get(), *m.plan, probe_options);
   EngineOptions options;
   options.allowed_lateness_ms = config_.allowed_lateness_ms;
   options.dedup_horizon_ms = config_.dedup_horizon_ms;
@@ -221,6 +348,7 @@ Status EngineRuntime::Start() {
     std::lock_guard<std::mutex> lock(m.status_mutex);
     m.status.state_restored = true;
   }
+  if (config_.http.enabled) ZICHT_RETURN_IF_ERROR(StartHttp());
   spdlog::info("zicht running: {} rule packs, {} rules, state in {}", m.plan->rule_set().packs().size(),
                m.plan->rules().size(), config_.state_dir);
   return Status::Ok();
@@ -231,6 +359,7 @@ int EngineRuntime::Run() {
   Engine& engine = *m.engine;
   std::vector<connectors::SourceRecord> batch;
   auto last_commit = Clock::now();
+  auto last_stats = Clock::now() - std::chrono::hours(1);
   int64_t since_commit = 0;
   bool input_done = false;
   auto commit = [&]() -> bool {
@@ -284,12 +413,19 @@ int EngineRuntime::Run() {
       std::unique_lock<std::mutex> lock(m.task_mutex);
       m.task_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return !m.tasks.empty(); });
     }
+    if (Clock::now() - last_stats >= std::chrono::seconds(5)) {
+      last_stats = Clock::now();
+      StateStoreStats st = m.store->Stats();
+      m.probe->StateStats(static_cast<int64_t>(st.total_sst_bytes + st.memtable_bytes),
+                          static_cast<int64_t>(st.pending_compaction_bytes));
+    }
     if ((since_commit > 0 || engine.outbox_pending() > 0) &&
         Clock::now() - last_commit >= std::chrono::milliseconds(config_.commit_interval_ms)) {
       if (!commit()) return 1;
     }
   }
   if (!commit()) return 1;
+  if (m.http) m.http->Stop();
   spdlog::info("zicht stopped cleanly");
   return 0;
 }

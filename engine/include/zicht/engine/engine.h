@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -51,6 +52,8 @@ struct EngineOptions {
   int64_t commit_every_records = 100000;
   // Evidence event ids kept per series and municipality (SPEC: at most 20).
   int evidence_ids = 20;
+  // Alerts kept in memory for the API (default 2000).
+  size_t recent_alerts = 2000;
   // Decoder limits.
   DecoderOptions decoder;
   // Own every partition from the start (files). Kafka: false, partitions come
@@ -148,6 +151,33 @@ class Engine {
 
   void SetCommitMirror(CommitMirror* mirror) { mirror_ = mirror; }
 
+  // --- Queries for the HTTP API and the dashboard (engine thread only) ---
+
+  // Every measure of one indicator for one municipality; NaN where undefined.
+  struct IndicatorFigures {
+    int indicator = -1;
+    bool live = false;  // this instance's live window; false: the national snapshot
+    int64_t count = 0;  // events counted (share: all events of the type)
+    double value, rate, national_rate, national_ratio, national_zscore, poisson_p, percentile,
+        trend_ratio, expected;
+  };
+  std::vector<IndicatorFigures> MunicipalityFigures(int municipality);
+  // One indicator for every municipality (owned ones live, others from the
+  // national snapshot), in municipality order.
+  std::vector<IndicatorFigures> IndicatorFiguresAll(int indicator);
+  // The indicator's rate for the window ending on each of the last `days`
+  // closed days (oldest first); empty for municipalities owned elsewhere.
+  std::vector<double> RateHistory(int indicator, int municipality, int days);
+  struct RecentAlert {
+    TimeMs emitted_at = 0;
+    TimeMs event_time = 0;
+    int municipality = -1;
+    int rule = -1;
+    std::string json;
+  };
+  // The newest alerts (at most EngineOptions::recent_alerts), oldest first.
+  const std::deque<RecentAlert>& recent_alerts() const { return recent_alerts_; }
+
   // Hot reload: commits, then continues with another plan (changed rule packs
   // or reference data) on the same state. Series and rules that did not
   // change keep their history and `for`/`cooldown` memory; changed ones start
@@ -222,6 +252,9 @@ class Engine {
     uint64_t seq;  // per partition
     bool alert;
     connectors::OutRecord record;
+    // For the event-to-alert latency (not persisted: unknown after a restart).
+    int rule = -1;
+    TimeMs ingest_time = 0;
   };
   uint64_t OutboxId(const OutboxRecord& o) const {
     return (static_cast<uint64_t>(o.partition) << 48) | o.seq;
@@ -232,6 +265,8 @@ class Engine {
   std::vector<uint64_t> acked_;              // delivered (OutboxId); deleted after the flush
   CommitMirror* mirror_ = nullptr;
   std::vector<std::pair<std::string, std::string>> national_out_;
+  std::deque<RecentAlert> recent_alerts_;
+  IndicatorFigures SnapshotFigures(int indicator, int municipality);
   int64_t since_commit_ = 0;
 
   // Scratch for rule evaluation (no allocation per event).
@@ -239,6 +274,8 @@ class Engine {
   uint32_t stamp_ = 0;
   std::vector<int> rules_to_evaluate_;
   std::string dedup_text_;
+  TimeMs current_ingest_time_ = 0;  // of the record being processed
+  uint32_t latency_sample_ = 0;
   std::vector<DirtyRow> dirty_scratch_;
   std::unique_ptr<bool[]> held_scratch_;
 };

@@ -27,6 +27,7 @@ struct NationalFigures {
   int64_t total_all = 0;
   FixedSum total_sum = 0;
   std::vector<double> rate_of;      // per municipality (global index), NaN if undefined
+  std::vector<WindowAgg> agg_of;    // per municipality: its final window
   std::vector<double> sorted_rates; // defined rates, ascending (percentile)
 };
 
@@ -68,6 +69,9 @@ class NationalBaseline {
   // Figures of an indicator at `final_bucket`; requires Complete(). Cached;
   // the pointer stays valid as long as the caller holds it.
   std::shared_ptr<const NationalFigures> Figures(int indicator, int64_t final_bucket);
+  // The newest figures every active partition has published (empty pointer
+  // before that).
+  std::shared_ptr<const NationalFigures> LatestFigures(int indicator);
   // Figures of a reference indicator (no bucket).
   const NationalFigures& ReferenceFigures(int indicator) const {
     return reference_figures_[static_cast<size_t>(indicator)];

@@ -17,7 +17,14 @@
 #include "zicht/engine/config.h"
 #include "zicht/engine/engine.h"
 
+namespace zicht::monitoring {
+class HttpServer;
+}
+
 namespace zicht::engine {
+
+// The analyst dashboard's static assets on the HTTP server (dashboard.cc).
+Status InstallDashboard(monitoring::HttpServer& server, bool local_only);
 
 // Outcome of a reload attempt, for the API and metrics.
 struct ReloadOutcome {
@@ -34,8 +41,6 @@ struct RuntimeStatus {
   int64_t consumer_lag = -1;   // Kafka: sum over assigned partitions; -1 unknown
   std::string rule_set_version;
 };
-
-class RuntimeHooks;  // HTTP wiring (runtime_http.cc)
 
 class EngineRuntime {
  public:
@@ -64,6 +69,7 @@ class EngineRuntime {
   int http_port() const;
 
  private:
+  Status StartHttp();
   struct Impl;
   std::unique_ptr<Impl> impl_;
   EngineConfig config_;
