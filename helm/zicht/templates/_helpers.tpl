@@ -41,7 +41,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "zicht.engineConfig" -}}
 {{- $rules := list }}
 {{- range .Values.imageRulePacks }}
-{{- $rules = append $rules (printf "/usr/share/zicht/rules/%s" .) }}
+{{- $rules = append $rules (printf "/usr/share/zicht/config/rules/%s" .) }}
 {{- end }}
 {{- range $file, $_ := .Values.rulePacks }}
 {{- $rules = append $rules (printf "/etc/zicht/rules/%s" $file) }}
@@ -61,7 +61,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
       "dead_letter" (dict "kafka" (dict "topic" .Values.kafka.deadLetterTopic)))
   "state" (dict "dir" "/var/lib/zicht")
   "rules" $rules
-  "reference" (dict "municipalities" "/usr/share/zicht/reference/municipalities.csv")
+  "reference" (dict "municipalities" "/usr/share/zicht/config/reference/municipalities.csv")
   "http" $http
   "allowed_lateness" .Values.allowedLateness }}
 {{- toYaml (mergeOverwrite $config (deepCopy .Values.config)) }}
