@@ -5,6 +5,7 @@
 #include <simdjson.h>
 #include <yaml-cpp/yaml.h>
 
+#include <map>
 #include <regex>
 #include <set>
 
@@ -19,6 +20,7 @@ const std::string kAlerts = ZICHT_SOURCE_DIR "/monitoring/prometheus/zicht-alert
 const std::string kAlertTests =
     ZICHT_SOURCE_DIR "/monitoring/prometheus/tests/zicht-alerts-test.yaml";
 const std::string kOperationsDoc = ZICHT_SOURCE_DIR "/docs/operations.md";
+const std::string kOpenApi = ZICHT_SOURCE_DIR "/docs/openapi.yaml";
 
 // zicht_* names in a PromQL expression, histogram series mapped to their family.
 std::set<std::string> MetricNames(const std::string& expr) {
@@ -181,6 +183,36 @@ TEST(OpsArtifactsTest, OperationsDocListsEveryMetricWithItsTypeAndLabels) {
   for (const std::string& name : MetricNames(*doc)) {
     EXPECT_TRUE(InCatalog(name)) << "docs/operations.md names unknown metric " << name;
   }
+}
+
+TEST(OpsArtifactsTest, OpenApiDescribesTheEndpointsTheServerAndIntegratorServe) {
+  YAML::Node api = YAML::LoadFile(kOpenApi);
+  EXPECT_EQ(api["openapi"].as<std::string>().substr(0, 2), "3.");
+  const YAML::Node paths = api["paths"];
+  const std::map<std::string, std::string> expected = {{"/healthz", "get"},
+                                                       {"/readyz", "get"},
+                                                       {"/metrics", "get"},
+                                                       {"/api/v1/municipalities/{code}", "get"},
+                                                       {"/api/v1/indicators/{id}", "get"},
+                                                       {"/api/v1/alerts", "get"},
+                                                       {"/api/v1/rules", "get"},
+                                                       {"/api/v1/rules/reload", "post"}};
+  for (const auto& [path, method] : expected) {
+    ASSERT_TRUE(paths[path]) << path;
+    EXPECT_TRUE(paths[path][method]) << method << " " << path;
+  }
+  const YAML::Node reload = paths["/api/v1/rules/reload"]["post"];
+  for (const char* code : {"200", "401", "403", "422"})
+    EXPECT_TRUE(reload["responses"][code]) << code;
+  EXPECT_TRUE(reload["security"]);
+  // Every measure of SPEC section 4 is in the API, and small counts are suppressed.
+  const YAML::Node measures = api["components"]["schemas"]["Measures"]["properties"];
+  for (const char* m : {"value", "count", "rate", "national_rate", "national_ratio",
+                        "national_zscore", "poisson_p", "percentile", "trend_ratio"}) {
+    EXPECT_TRUE(measures[m]) << m;
+  }
+  EXPECT_NE(api["info"]["description"].as<std::string>().find("disclosure minimum"),
+            std::string::npos);
 }
 
 }  // namespace
