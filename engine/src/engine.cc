@@ -107,7 +107,23 @@ struct Engine::PartitionState {
     std::shared_ptr<const NationalFigures> figures;
   };
   std::vector<FiguresRef> figures;
-  std::vector<PoissonCache> poisson;  // [condition * locals + local]
+  std::vector<ConditionCache> conditions;  // [condition * locals + local]
+  std::vector<uint8_t> rule_held;          // [rule * locals + local]: last combination
+  // Per-municipality state is laid out municipality-major: an event touches
+  // one municipality's rules, conditions and evidence, which then sit together.
+  size_t rule_count = 0, condition_count = 0, series_count = 0;
+  size_t RuleSlot(int rule, int local) const {
+    return static_cast<size_t>(local) * rule_count + static_cast<size_t>(rule);
+  }
+  size_t ConditionSlot(int condition, int local) const {
+    return static_cast<size_t>(local) * condition_count + static_cast<size_t>(condition);
+  }
+  size_t EvidenceSlot(int series, int local) const {
+    return static_cast<size_t>(local) * series_count + static_cast<size_t>(series);
+  }
+  // Bumped whenever windows or national figures move without an event
+  // (bucket changes, ticks, loads), which invalidates cached outcomes.
+  uint32_t epoch = 1;
 };
 
 Engine::Engine(PlanPtr plan, StateStore* store, connectors::RecordSink* alerts,
@@ -195,12 +211,17 @@ void Engine::InitPartition(PartitionState& part) {
   const std::vector<int>& munis = partition_munis_[static_cast<size_t>(part.id)];
   const size_t locals = munis.size();
   part.owned = true;
+  part.rule_count = plan_->rules().size();
+  part.condition_count = static_cast<size_t>(plan_->total_conditions());
+  part.series_count = plan_->series().size();
   part.store = std::make_unique<WindowStore>(*plan_, munis);
   part.evidence.assign(plan_->series().size() * locals, EvidenceRing{});
   part.timers.assign(plan_->rules().size() * locals, rules::RuleTimer{});
   part.timer_dirty.assign(part.timers.size(), 0);
   part.figures.assign(plan_->indicators().size(), PartitionState::FiguresRef{});
-  part.poisson.assign(static_cast<size_t>(plan_->total_conditions()) * locals, PoissonCache{});
+  part.conditions.assign(static_cast<size_t>(plan_->total_conditions()) * locals, ConditionCache{});
+  part.rule_held.assign(plan_->rules().size() * locals, 0);
+  ++part.epoch;
 }
 
 bool Engine::Owns(int partition) const {
@@ -352,6 +373,10 @@ Status Engine::Process(const connectors::SourceRecord& record, const std::string
     return Status::Internal(
         fmt::format("a record for partition {}, which is not assigned here", p));
   }
+  // The de-duplication lookup is the one likely cache miss per event: start
+  // it now, so that the checks below overlap with it.
+  const Hash128 dedup_key = DedupKeyOf(event);
+  part.seen.Prefetch(dedup_key);
   // Already applied before a restart (a source resumes at the lowest position
   // of the partitions it feeds): skip, so nothing is counted twice.
   if (record.next_offset <= part.applied_offset) {
@@ -363,7 +388,8 @@ Status Engine::Process(const connectors::SourceRecord& record, const std::string
     HoldBack(part, record, source_name, event.time, /*advanced=*/false, /*at_front=*/false);
     return Status::Ok();
   }
-  if (ProcessDecoded(part, event, record, source_name, /*advanced=*/false) == Outcome::kHeldBack) {
+  if (ProcessDecoded(part, event, record, source_name, /*advanced=*/false, &dedup_key) ==
+      Outcome::kHeldBack) {
     HoldBack(part, record, source_name, event.time, /*advanced=*/true, /*at_front=*/false);
   }
   // A partition moving on may complete the national figures others wait for.
@@ -390,14 +416,19 @@ void Engine::HoldBack(PartitionState& part, const connectors::SourceRecord& reco
   ++stats_.held_back;
 }
 
-Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent& event,
-                                       const connectors::SourceRecord& record,
-                                       const std::string& source_name, bool advanced) {
-  const TimeMs t = event.time;
+Hash128 Engine::DedupKeyOf(const DecodedEvent& event) {
   dedup_text_.clear();
   dedup_text_.append(event.type_name).push_back('\0');
   dedup_text_.append(event.id);
-  const Hash128 dedup_key = Murmur3_128(dedup_text_);
+  return Murmur3_128(dedup_text_);
+}
+
+Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent& event,
+                                       const connectors::SourceRecord& record,
+                                       const std::string& source_name, bool advanced,
+                                       const Hash128* key) {
+  const TimeMs t = event.time;
+  const Hash128 dedup_key = key != nullptr ? *key : DedupKeyOf(event);
   if (!advanced) {
     if (part.has_clock && t < part.clock - options_.allowed_lateness_ms) {
       DeadLetter(DeadLetterReason::kTooLate,
@@ -407,11 +438,14 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
       NoteProcessed(&part, record);
       return Outcome::kDone;
     }
-    const TimeMs seen_at = part.seen.Find(dedup_key);
-    if (seen_at != kMinTime && seen_at >= part.clock - options_.dedup_horizon_ms) {
+    // The horizon is kept in whole minutes (the index stores minutes).
+    const int32_t seen_at = part.seen.Find(dedup_key);
+    if (seen_at != DedupIndex::kAbsent &&
+        seen_at >= DedupIndex::Minute(part.clock - options_.dedup_horizon_ms)) {
       DeadLetter(DeadLetterReason::kDuplicate,
-                 fmt::format("{} {} was accepted before (event time {})", event.type_name,
-                             event.id, FormatRfc3339(seen_at)),
+                 fmt::format("{} {} was accepted before, within the de-duplication horizon (at {})",
+                             event.type_name, event.id,
+                             FormatRfc3339(static_cast<TimeMs>(seen_at) * kMsPerMinute)),
                  record, source_name, part.id);
       NoteProcessed(&part, record);
       return Outcome::kDone;
@@ -440,6 +474,7 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
   const int local = ws.Local(event.municipality);
   ++stamp_;
   rules_to_evaluate_.clear();
+  updated_indicators_.clear();
   for (int s : plan_->series_of_type(event.type)) {
     const SeriesDef& series = plan_->series()[static_cast<size_t>(s)];
     bool matched = true;
@@ -470,6 +505,8 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
         rules_to_evaluate_.push_back(r);
       }
     }
+    const std::vector<int>& updated = matched ? series.indicators : series.share_indicators;
+    updated_indicators_.insert(updated_indicators_.end(), updated.begin(), updated.end());
   }
   NoteProcessed(&part, record);
 
@@ -478,7 +515,7 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
     // municipality (this includes the event's own evaluation).
     EvaluateAll(part);
   } else {
-    for (int r : rules_to_evaluate_) EvaluateRule(part, r, local);
+    EvaluateAffected(part, local);
   }
   return Outcome::kDone;
 }
@@ -497,7 +534,16 @@ bool Engine::AdvanceClock(PartitionState& part, TimeMs now) {
       PublishNational(part);
     }
   }
+  const int64_t day_before = ws.current_bucket(false), final_before = ws.final_bucket(false);
+  const int64_t hour_before = ws.current_bucket(true), final_hour_before = ws.final_bucket(true);
   ws.Advance(now);
+  // Cached condition outcomes hold while windows and national figures stand
+  // still: only a bucket change of a unit the plan uses moves them.
+  if (ws.current_bucket(false) != day_before || ws.final_bucket(false) != final_before ||
+      (plan_->uses_hours() &&
+       (ws.current_bucket(true) != hour_before || ws.final_bucket(true) != final_hour_before))) {
+    ++part.epoch;
+  }
   PublishNational(part);
   // De-duplication days that left the horizon are deleted at the next commit
   // (in memory they count as absent already).
@@ -516,8 +562,7 @@ bool Engine::NationalReady(const PartitionState& part) const {
 
 void Engine::PushEvidence(PartitionState& part, int series, int local, std::string_view id,
                           TimeMs time, int64_t bucket) {
-  const size_t locals = part.store->municipalities().size();
-  EvidenceRing& ring = part.evidence[static_cast<size_t>(series) * locals + static_cast<size_t>(local)];
+  EvidenceRing& ring = part.evidence[part.EvidenceSlot(series, local)];
   const size_t cap = static_cast<size_t>(options_.evidence_ids);
   if (ring.entries.size() < cap) {
     ring.entries.push_back(EvidenceEntry{time, bucket, std::string(id)});
@@ -552,29 +597,74 @@ MeasureInput Engine::Input(PartitionState& part, int indicator, int local) {
       ref.final_bucket = final_bucket;
     }
     in.national = ref.figures.get();
+    in.final_bucket = final_bucket;
   }
   return in;
 }
 
-void Engine::EvaluateRule(PartitionState& part, int rule, int local) {
+void Engine::EvaluateRule(PartitionState& part, int rule, int local, bool reuse) {
   const RuleDef& rd = plan_->rules()[static_cast<size_t>(rule)];
   const rules::RuleSpec& spec = *rd.spec;
   ++stats_.evaluations;
   bool* held = held_scratch_.get();
-  const size_t locals = part.store->municipalities().size();
   for (size_t c = 0; c < spec.conditions.size(); ++c) {
+    ConditionCache* cache =
+        &part.conditions[part.ConditionSlot(rd.condition_base + static_cast<int>(c), local)];
+    if (reuse && cache->epoch == part.epoch) {
+      held[c] = cache->last_held;
+      continue;
+    }
     MeasureInput in = Input(part, rd.condition_indicator[c], local);
-    PoissonCache* cache =
-        &part.poisson[(static_cast<size_t>(rd.condition_base) + c) * locals + static_cast<size_t>(local)];
     held[c] = EvaluateHolds(spec.conditions[c], in, spec.min_events, cache);
+    cache->last_held = held[c];
+    cache->epoch = part.epoch;
   }
   rules::Combination comb = rules::Combine(spec, std::span<const bool>(held, spec.conditions.size()));
-  const size_t slot = static_cast<size_t>(rule) * locals + static_cast<size_t>(local);
+  const size_t slot = part.RuleSlot(rule, local);
+  part.rule_held[slot] = comb.held ? 1 : 0;
   rules::RuleTimer& timer = part.timers[slot];
   rules::RuleTimer before = timer;
   bool fire = rules::StepTimer(spec, comb.held, part.clock, &timer);
   if (!(timer == before)) part.timer_dirty[slot] = 1;
   if (fire) EmitAlert(part, rule, local, comb.score);
+}
+
+void Engine::EvaluateAffected(PartitionState& part, int local) {
+  // Only conditions on indicators this event updated can have changed (the
+  // others keep their cached outcome within the epoch). A rule whose
+  // combination was false and none of whose outcomes changed would only
+  // confirm "not held": evaluating it changes nothing, so it is skipped.
+  // Rules that hold are always evaluated, for their `for` and `cooldown`.
+  ++stamp_;
+  for (int r : rules_to_evaluate_) {
+    const size_t slot = part.RuleSlot(r, local);
+    if (!part.rule_held[slot]) continue;
+    // A rule that holds changes nothing until it may fire: `for` elapsed and
+    // outside `cooldown`.
+    const rules::RuleSpec& spec = *plan_->rules()[static_cast<size_t>(r)].spec;
+    const rules::RuleTimer& t = part.timers[slot];
+    const TimeMs may_fire = std::max(t.held_since == kMinTime ? kMinTime : t.held_since + spec.for_ms,
+                                     t.last_alert == kMinTime ? kMinTime : t.last_alert + spec.cooldown_ms);
+    if (part.clock >= may_fire) rule_stamp_[static_cast<size_t>(r)] = stamp_;
+  }
+  for (int i : updated_indicators_) {
+    const auto& conditions = plan_->indicators()[static_cast<size_t>(i)].conditions;
+    if (conditions.empty()) continue;
+    const MeasureInput in = Input(part, i, local);
+    for (const auto& [r, c] : conditions) {
+      const RuleDef& rd = plan_->rules()[static_cast<size_t>(r)];
+      ConditionCache* cache = &part.conditions[part.ConditionSlot(rd.condition_base + c, local)];
+      const bool was = cache->last_held;
+      const bool valid = cache->epoch == part.epoch;
+      const bool now = EvaluateHolds(rd.spec->conditions[static_cast<size_t>(c)], in, rd.spec->min_events, cache);
+      cache->last_held = now;
+      cache->epoch = part.epoch;
+      if (!valid || now != was) rule_stamp_[static_cast<size_t>(r)] = stamp_;
+    }
+  }
+  for (int r : rules_to_evaluate_) {
+    if (rule_stamp_[static_cast<size_t>(r)] == stamp_) EvaluateRule(part, r, local, /*reuse=*/true);
+  }
 }
 
 void Engine::EvaluateAll(PartitionState& part) {
@@ -608,7 +698,6 @@ void Engine::EmitAlert(PartitionState& part, int rule, int local, double score) 
   }
   // Evidence: the newest ids counted by the rule's indicators in their
   // current windows.
-  const size_t locals = ws.municipalities().size();
   std::vector<const EvidenceEntry*> entries;
   for (int s : rd.series) {
     int64_t longest = 0;
@@ -617,7 +706,7 @@ void Engine::EmitAlert(PartitionState& part, int rule, int local, double score) 
       if (ind.series == s) longest = std::max(longest, ind.window);
     }
     const int64_t first = ws.current_bucket(ws.series_hours(s)) - longest + 1;
-    const EvidenceRing& ring = part.evidence[static_cast<size_t>(s) * locals + static_cast<size_t>(local)];
+    const EvidenceRing& ring = part.evidence[part.EvidenceSlot(s, local)];
     for (const EvidenceEntry& e : ring.entries) {
       if (e.bucket >= first) entries.push_back(&e);
     }
@@ -872,7 +961,7 @@ void Engine::WriteState(PartitionState& part, StateBatch* batch) {
   }
   for (size_t s = 0; s < plan_->series().size(); ++s) {
     for (size_t l = 0; l < locals; ++l) {
-      EvidenceRing& ring = part.evidence[s * locals + l];
+      EvidenceRing& ring = part.evidence[part.EvidenceSlot(static_cast<int>(s), static_cast<int>(l))];
       if (!ring.dirty) continue;
       ring.dirty = false;
       std::string value;
@@ -891,7 +980,7 @@ void Engine::WriteState(PartitionState& part, StateBatch* batch) {
   for (size_t r = 0; r < plan_->rules().size(); ++r) {
     const uint64_t key = RuleKey(plan_->rules()[r]);
     for (size_t l = 0; l < locals; ++l) {
-      size_t slot = r * locals + l;
+      size_t slot = part.RuleSlot(static_cast<int>(r), static_cast<int>(l));
       if (!part.timer_dirty[slot]) continue;
       part.timer_dirty[slot] = 0;
       std::string value;
@@ -1147,7 +1236,7 @@ Status Engine::LoadPartition(PartitionState& part) {
           codec::Reader k(key.substr(prefix.size())), v(value);
           int local = local_of_code(k.U16());
           if (local < 0) return true;
-          EvidenceRing& ring = part.evidence[si * locals + static_cast<size_t>(local)];
+          EvidenceRing& ring = part.evidence[part.EvidenceSlot(static_cast<int>(si), local)];
           ring = EvidenceRing{};
           uint8_t n = v.U8();
           for (uint8_t i = 0; i < n && v.ok(); ++i) {
@@ -1174,7 +1263,7 @@ Status Engine::LoadPartition(PartitionState& part) {
           rules::RuleTimer t;
           t.held_since = v.I64();
           t.last_alert = v.I64();
-          if (local >= 0 && v.ok()) part.timers[r * locals + static_cast<size_t>(local)] = t;
+          if (local >= 0 && v.ok()) part.timers[part.RuleSlot(static_cast<int>(r), local)] = t;
           return true;
         }));
   }

@@ -51,6 +51,11 @@ double PercentileExcludingSelf(double own, double own_snapshot,
 }  // namespace
 
 MeasureResult ComputeMeasure(rules::Measure measure, const MeasureInput& in) {
+  if (in.indicator->reference >= 0) return ComputeMeasureFor(measure, in, WindowAgg{});
+  return ComputeMeasureFor(measure, in, in.store->Window(in.indicator->index, in.local, 0));
+}
+
+MeasureResult ComputeMeasureFor(rules::Measure measure, const MeasureInput& in, const WindowAgg& w) {
   const IndicatorDef& ind = *in.indicator;
   const NationalFigures* nat = in.national;
   const bool nat_ok = nat != nullptr && nat->valid;
@@ -78,7 +83,6 @@ MeasureResult ComputeMeasure(rules::Measure measure, const MeasureInput& in) {
     return r;
   }
 
-  const WindowAgg& w = in.store->Window(ind.index, in.local, 0);
   const bool is_share = ind.aggregate == rules::Aggregate::kShare;
   r.count = is_share ? w.n_all : w.n_match;
   r.rate = MunicipalityRate(ind, w, in.population);
@@ -135,40 +139,160 @@ bool ConditionHolds(const rules::ConditionSpec& condition, const MeasureResult& 
   return rules::ApplyOp(condition.op, r.observed, condition.value);
 }
 
+namespace {
+
+// Measures of a count indicator that rise with the count.
+bool ThresholdMeasure(rules::Measure m) {
+  switch (m) {
+    case rules::Measure::kValue:
+    case rules::Measure::kRate:
+    case rules::Measure::kNationalRatio:
+    case rules::Measure::kNationalZscore:
+    case rules::Measure::kPercentile: return true;
+    default: return false;
+  }
+}
+
+constexpr int64_t kNoCount = INT64_MAX / 4;  // "no count satisfies it"
+
+// Smallest count >= 0 for which `held` is true, given that held is monotone
+// (false ... false true ... true); kNoCount if none up to the cap. Starts
+// from `guess` so that a good guess costs two or three evaluations.
+template <typename Held>
+int64_t SmallestHeld(int64_t guess, Held held) {
+  constexpr int64_t kCap = int64_t{1} << 42;
+  guess = std::clamp<int64_t>(guess, 0, kCap);
+  int64_t lo, hi;  // invariant: !held(lo) (or lo == -1), held(hi)
+  if (held(guess)) {
+    hi = guess;
+    int64_t step = 1;
+    lo = guess - step;
+    while (lo >= 0 && held(lo)) {
+      hi = lo;
+      step *= 2;
+      lo = hi - step;
+    }
+    if (lo < 0) lo = -1;
+  } else {
+    lo = guess;
+    int64_t step = 1;
+    hi = guess + step;
+    while (!held(hi)) {
+      lo = hi;
+      step *= 2;
+      if (hi > kCap) return kNoCount;
+      hi = lo + step;
+    }
+  }
+  while (hi - lo > 1) {
+    int64_t mid = lo + (hi - lo) / 2;
+    if (held(mid)) {
+      hi = mid;
+    } else {
+      lo = mid;
+    }
+  }
+  return hi;
+}
+
+// A first guess of the count at which a rising measure reaches `v`.
+double GuessCount(rules::Measure m, double v, const MeasureInput& in, const NationalFigures* nat) {
+  const double pop = static_cast<double>(in.population);
+  const double per = in.indicator->per;
+  const double nat_rate = nat != nullptr && nat->valid ? nat->rate : 0;
+  switch (m) {
+    case rules::Measure::kValue: return v;
+    case rules::Measure::kRate: return v * pop / per;
+    case rules::Measure::kNationalRatio: return v * nat_rate * pop / per;
+    case rules::Measure::kNationalZscore: {
+      double e = nat_rate * pop / per;
+      return e + v * std::sqrt(std::max(e, 0.0));
+    }
+    case rules::Measure::kPercentile: {
+      if (nat == nullptr || nat->sorted_rates.empty()) return 0;
+      size_t idx = static_cast<size_t>(std::clamp(v / 100.0, 0.0, 1.0) * static_cast<double>(nat->sorted_rates.size() - 1));
+      return nat->sorted_rates[idx] * pop / per;
+    }
+    default: return 0;
+  }
+}
+
+}  // namespace
+
 bool EvaluateHolds(const rules::ConditionSpec& condition, const MeasureInput& in,
-                   int64_t min_events, PoissonCache* cache) {
+                   int64_t min_events, ConditionCache* cache) {
   const IndicatorDef& ind = *in.indicator;
-  const bool fast = cache != nullptr && condition.measure == rules::Measure::kPoissonP &&
-                    (condition.op == rules::Op::kLe || condition.op == rules::Op::kLt) &&
-                    condition.value < 0.5 && ind.reference < 0 &&
-                    (ind.aggregate == rules::Aggregate::kCount ||
-                     ind.aggregate == rules::Aggregate::kShare);
-  if (!fast) return ConditionHolds(condition, ComputeMeasure(condition.measure, in), min_events);
-  const NationalFigures* nat = in.national;
-  if (nat == nullptr || !nat->valid) return false;
+  if (cache == nullptr) return ConditionHolds(condition, ComputeMeasure(condition.measure, in), min_events);
+  // Reference figures do not change while a plan runs.
+  if (ind.reference >= 0) {
+    if (cache->mode != ConditionCache::kConstant) {
+      cache->held = ConditionHolds(condition, ComputeMeasure(condition.measure, in), min_events);
+      cache->mode = ConditionCache::kConstant;
+    }
+    return cache->held;
+  }
+  const bool count = ind.aggregate == rules::Aggregate::kCount;
+  const bool ordered = condition.op == rules::Op::kGe || condition.op == rules::Op::kGt ||
+                       condition.op == rules::Op::kLe || condition.op == rules::Op::kLt;
   const WindowAgg& w = in.store->Window(ind.index, in.local, 0);
-  const bool is_share = ind.aggregate == rules::Aggregate::kShare;
-  const int64_t count = is_share ? w.n_all : w.n_match;
-  if (count < min_events) return false;
-  const double expected = is_share ? nat->rate * static_cast<double>(w.n_all)
-                                   : nat->rate * static_cast<double>(in.population) / ind.per;
-  if (!(expected > 0)) return false;
-  // At or below the median (≥ λ − ln 2) the upper tail is at least ½, above
-  // any threshold this path takes.
-  if (static_cast<double>(w.n_match) <= expected - 0.6931471805599453) return false;
-  if (is_share) {
-    // The expected count moves with every event of the type: one tail per call
-    // is cheaper than a critical-count search.
-    return rules::ApplyOp(condition.op, PoissonUpperTail(w.n_match, expected), condition.value);
+
+  // Count indicators: the measure is a monotone function of the window count
+  // for as long as the national figures stay the same (one final bucket), so
+  // the condition reduces to comparing the count with a threshold computed
+  // once per final bucket, by exact evaluation of the same formulas.
+  if (count && ordered && ThresholdMeasure(condition.measure)) {
+    if (cache->mode != ConditionCache::kThreshold || cache->final_bucket != in.final_bucket) {
+      const bool upward = condition.op == rules::Op::kGe || condition.op == rules::Op::kGt;
+      auto held_at = [&](int64_t x) {
+        WindowAgg a;
+        a.n_match = a.n_all = x;
+        return ConditionHolds(condition, ComputeMeasureFor(condition.measure, in, a), 0);
+      };
+      const int64_t guess = static_cast<int64_t>(GuessCount(condition.measure, condition.value, in, in.national));
+      // Rising measure with >=/>: held for counts >= t. With <=/<: held for
+      // counts < t', where t' is the smallest count at which it stops holding.
+      cache->threshold = upward ? SmallestHeld(guess, held_at)
+                                : SmallestHeld(guess, [&](int64_t x) { return !held_at(x); });
+      cache->upward = upward;
+      cache->final_bucket = in.final_bucket;
+      cache->mode = ConditionCache::kThreshold;
+    }
+    if (w.n_match < min_events) return false;
+    return cache->upward ? w.n_match >= cache->threshold : w.n_match < cache->threshold;
   }
-  if (cache->expected != expected) {
-    const double threshold = condition.op == rules::Op::kLe
-                                 ? condition.value
-                                 : std::nextafter(condition.value, -1.0);
-    cache->critical = PoissonCriticalCount(expected, threshold);
-    cache->expected = expected;
+
+  // poisson_p <= x: at or below the median (>= lambda - ln 2) the tail is at
+  // least 1/2, and it is never below the probability of the count itself; only
+  // counts that pass both cheap bounds need the incomplete gamma function.
+  const bool share = ind.aggregate == rules::Aggregate::kShare;
+  if ((count || share) && condition.measure == rules::Measure::kPoissonP &&
+      (condition.op == rules::Op::kLe || condition.op == rules::Op::kLt) && condition.value < 0.5) {
+    const NationalFigures* nat = in.national;
+    if (nat == nullptr || !nat->valid) return false;
+    const int64_t n = share ? w.n_all : w.n_match;
+    if (n < min_events) return false;
+    const double expected = share ? nat->rate * static_cast<double>(w.n_all)
+                                  : nat->rate * static_cast<double>(in.population) / ind.per;
+    if (!(expected > 0)) return false;
+    const double k = static_cast<double>(w.n_match);
+    if (k <= expected - 0.6931471805599453) return false;
+    const double log_pmf = -expected + k * std::log(expected) - std::lgamma(k + 1);
+    if (log_pmf > std::log(condition.value) + 1e-9 * (1 + std::fabs(log_pmf))) return false;
+    if (share) return rules::ApplyOp(condition.op, PoissonUpperTail(w.n_match, expected), condition.value);
+    // Count indicators keep the same expected count for a whole final bucket:
+    // the smallest count whose tail is small enough, computed once.
+    if (cache->mode != ConditionCache::kThreshold || cache->final_bucket != in.final_bucket) {
+      const double threshold = condition.op == rules::Op::kLe
+                                   ? condition.value
+                                   : std::nextafter(condition.value, -1.0);
+      cache->threshold = PoissonCriticalCount(expected, threshold);
+      cache->upward = true;
+      cache->final_bucket = in.final_bucket;
+      cache->mode = ConditionCache::kThreshold;
+    }
+    return w.n_match >= cache->threshold;
   }
-  return w.n_match >= cache->critical;
+  return ConditionHolds(condition, ComputeMeasureFor(condition.measure, in, w), min_events);
 }
 
 rules::ConditionOutcome EvaluateCondition(const rules::ConditionSpec& condition,

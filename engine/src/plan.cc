@@ -181,7 +181,10 @@ Result<PlanPtr> Plan::Build(std::shared_ptr<const rules::RuleSet> rule_set,
     def.series = it->second;
     def.window = spec.window.count;
     def.windows = ri.uses_trend ? 5 : 1;
-    if (spec.aggregate == rules::Aggregate::kShare) series.count_all = true;
+    if (spec.aggregate == rules::Aggregate::kShare) {
+      series.count_all = true;
+      series.share_indicators.push_back(def.index);
+    }
     series.indicators.push_back(def.index);
     if (series.hours) plan->uses_hours_ = true;
     int64_t lateness_buckets = (options.allowed_lateness_ms + series.bucket_ms - 1) / series.bucket_ms;
@@ -200,10 +203,13 @@ Result<PlanPtr> Plan::Build(std::shared_ptr<const rules::RuleSet> rule_set,
       const IndicatorDef& ind = plan->indicators_[static_cast<size_t>(rr.condition_indicator[c])];
       if (ind.series >= 0) series.insert(ind.series);
       if (ind.series >= 0 && ind.aggregate == rules::Aggregate::kShare) share_series.insert(ind.series);
-      if (rr.spec->conditions[c].measure == rules::Measure::kPoissonP) rule.any_poisson = true;
     }
     rule.series.assign(series.begin(), series.end());
     rule.condition_base = plan->total_conditions_;
+    for (size_t c = 0; c < rr.condition_indicator.size(); ++c) {
+      plan->indicators_[static_cast<size_t>(rr.condition_indicator[c])].conditions.emplace_back(
+          static_cast<int>(plan->rules_.size()), static_cast<int>(c));
+    }
     plan->total_conditions_ += static_cast<int>(rr.spec->conditions.size());
     int rule_index = static_cast<int>(plan->rules_.size());
     for (int s : rule.series) plan->series_[static_cast<size_t>(s)].rules.push_back(rule_index);

@@ -64,8 +64,8 @@ TemporaryDirectory::~TemporaryDirectory() {
 void PrintSummary(const Engine& engine, double seconds, bool dead_letters_not_written) {
   const EngineStats& st = engine.stats();
   double rate = seconds > 0 ? static_cast<double>(st.records) / seconds : 0;
-  fmt::print(stderr, "zicht: {} records in {:.2f} s ({:.0f}/s): {} accepted, {} dead-lettered, {} alerts\n",
-             st.records, seconds, rate, st.accepted, st.dead_letters, st.alerts);
+  fmt::print(stderr, "zicht: {} records in {:.2f} s ({:.0f}/s): {} accepted, {} dead-lettered, {} alerts, {} rule evaluations\n",
+             st.records, seconds, rate, st.accepted, st.dead_letters, st.alerts, st.evaluations);
   if (st.dead_letters > 0) {
     std::string reasons;
     for (int r = 0; r < kDeadLetterReasonCount; ++r) {

@@ -199,9 +199,10 @@ class Engine {
   void SetPlan(PlanPtr plan);
   enum class Outcome { kDone, kHeldBack };
 
+  // `key`: the event's de-duplication key when already computed.
   Outcome ProcessDecoded(PartitionState& part, const DecodedEvent& event,
                          const connectors::SourceRecord& record, const std::string& source_name,
-                         bool advanced);
+                         bool advanced, const Hash128* key = nullptr);
   void HoldBack(PartitionState& part, const connectors::SourceRecord& record,
                 const std::string& source_name, TimeMs time, bool advanced, bool at_front);
   void Tick(PartitionState& part, TimeMs now);
@@ -216,7 +217,9 @@ class Engine {
   // new final buckets are complete (the event may be accepted now).
   bool AdvanceClock(PartitionState& part, TimeMs now);
   bool NationalReady(const PartitionState& part) const;
-  void EvaluateRule(PartitionState& part, int rule, int local);
+  // reuse: take cached condition outcomes that are still valid.
+  void EvaluateRule(PartitionState& part, int rule, int local, bool reuse = false);
+  void EvaluateAffected(PartitionState& part, int local);
   void EvaluateAll(PartitionState& part);
   void EmitAlert(PartitionState& part, int rule, int local, double score);
   void PushEvidence(PartitionState& part, int series, int local, std::string_view id, TimeMs time,
@@ -273,7 +276,10 @@ class Engine {
   std::vector<uint32_t> rule_stamp_;
   uint32_t stamp_ = 0;
   std::vector<int> rules_to_evaluate_;
+  std::vector<int> updated_indicators_;
   std::string dedup_text_;
+  // De-duplication key of the event being processed (computed once).
+  Hash128 DedupKeyOf(const DecodedEvent& event);
   TimeMs current_ingest_time_ = 0;  // of the record being processed
   uint32_t latency_sample_ = 0;
   std::vector<DirtyRow> dirty_scratch_;

@@ -23,6 +23,7 @@ struct MeasureInput {
   // event of the partition (SPEC Semantics).
   TimeMs first_event_time = kMinTime;
   const ReferenceValues* reference = nullptr;
+  int64_t final_bucket = 0;  // of the national figures (cache key)
 };
 
 // The numbers behind one condition; NaN where undefined.
@@ -41,19 +42,32 @@ MeasureResult ComputeMeasure(rules::Measure measure, const MeasureInput& input);
 bool ConditionHolds(const rules::ConditionSpec& condition, const MeasureResult& result,
                     int64_t min_events);
 
-// Memory of one poisson_p condition for one municipality: the critical count
-// for the last expected count seen. Count indicators keep the same expected
-// count for a whole final bucket (a day), so `poisson_p <= x` becomes one
-// integer comparison per evaluation instead of an incomplete gamma function.
-struct PoissonCache {
-  double expected = -1;
-  int64_t critical = 0;
+// Memory of one condition for one municipality between evaluations. Count
+// indicators turn most conditions into "count >= threshold" for as long as the
+// national figures stay the same (one final bucket), so an evaluation is one
+// integer comparison; reference figures do not change at all.
+struct ConditionCache {
+  enum Mode : uint8_t { kNone, kThreshold, kConstant };
+  Mode mode = kNone;
+  bool upward = true;  // held for counts >= threshold (else: counts < threshold)
+  bool held = false;   // kConstant
+  // The last outcome, valid while the partition's epoch (bumped whenever
+  // buckets move) is `epoch` and the indicator was not updated since.
+  bool last_held = false;
+  uint32_t epoch = 0;
+  int64_t final_bucket = 0;
+  int64_t threshold = 0;
 };
 
 // Same result as ConditionHolds(condition, ComputeMeasure(...), min_events),
-// faster for poisson_p thresholds; `cache` may be null.
+// faster; `cache` may be null.
 bool EvaluateHolds(const rules::ConditionSpec& condition, const MeasureInput& input,
-                   int64_t min_events, PoissonCache* cache);
+                   int64_t min_events, ConditionCache* cache);
+
+// The measure for an explicit window aggregate (as if the indicator's current
+// window held `window`).
+MeasureResult ComputeMeasureFor(rules::Measure measure, const MeasureInput& input,
+                                const WindowAgg& window);
 
 // Computes the condition's outcome: measure value, count, expected, rates.
 // `observed` is empty when the measure cannot be computed; `held` includes the

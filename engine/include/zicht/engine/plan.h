@@ -52,6 +52,7 @@ struct SeriesDef {
   std::vector<int> rules;        // rules reading an indicator of this series
   std::vector<int> share_rules;  // rules reading a share indicator of it (an event
                                  // that fails the filter still updates those)
+  std::vector<int> share_indicators;  // its share indicators
 };
 
 struct IndicatorDef {
@@ -64,6 +65,8 @@ struct IndicatorDef {
   rules::Aggregate aggregate = rules::Aggregate::kCount;
   double per = 1000;
   int reference = -1;   // index into Plan::reference_values
+  // (rule, condition) pairs that read this indicator.
+  std::vector<std::pair<int, int>> conditions;
 };
 
 struct RuleDef {
@@ -71,8 +74,6 @@ struct RuleDef {
   std::string pack;
   std::vector<int> condition_indicator;
   std::vector<int> series;  // distinct series behind its indicators (evidence)
-  // Critical counts of poisson_p conditions depend on expected counts only.
-  bool any_poisson = false;
   int condition_base = 0;  // index of its first condition among all rules' conditions
 };
 
