@@ -5,8 +5,8 @@
 #include <simdjson.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <map>
-#include <regex>
 #include <set>
 
 #include "zicht/base/file.h"
@@ -25,10 +25,17 @@ const std::string kOpenApi = ZICHT_SOURCE_DIR "/docs/openapi.yaml";
 // zicht_* names in a PromQL expression, histogram series mapped to their family.
 std::set<std::string> MetricNames(const std::string& expr) {
   std::set<std::string> out;
-  static const std::regex kName("zicht_[a-z0-9_]+");
-  for (auto it = std::sregex_iterator(expr.begin(), expr.end(), kName);
-       it != std::sregex_iterator(); ++it) {
-    out.insert(it->str());
+  for (size_t at = expr.find("zicht_"); at != std::string::npos; at = expr.find("zicht_", at)) {
+    const bool word_start =
+        at == 0 || !(std::isalnum(static_cast<unsigned char>(expr[at - 1])) || expr[at - 1] == '_');
+    size_t end = at;
+    while (end < expr.size() &&
+           (std::islower(static_cast<unsigned char>(expr[end])) ||
+            std::isdigit(static_cast<unsigned char>(expr[end])) || expr[end] == '_')) {
+      ++end;
+    }
+    if (word_start && end > at + 6) out.insert(expr.substr(at, end - at));
+    at = end;
   }
   return out;
 }
