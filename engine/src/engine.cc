@@ -514,8 +514,10 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
     // SPEC: when T enters a new UTC day every rule is evaluated for every
     // municipality (this includes the event's own evaluation).
     EvaluateAll(part);
-  } else {
+  } else if (options_.incremental_evaluation) {
     EvaluateAffected(part, local);
+  } else {
+    for (int r : rules_to_evaluate_) EvaluateRule(part, r, local);
   }
   return Outcome::kDone;
 }
@@ -615,7 +617,8 @@ void Engine::EvaluateRule(PartitionState& part, int rule, int local, bool reuse)
       continue;
     }
     MeasureInput in = Input(part, rd.condition_indicator[c], local);
-    held[c] = EvaluateHolds(spec.conditions[c], in, spec.min_events, cache);
+    held[c] = EvaluateHolds(spec.conditions[c], in, spec.min_events,
+                            options_.incremental_evaluation ? cache : nullptr);
     cache->last_held = held[c];
     cache->epoch = part.epoch;
   }

@@ -52,6 +52,10 @@ struct EngineOptions {
   int64_t commit_every_records = 100000;
   // Evidence event ids kept per series and municipality (SPEC: at most 20).
   int evidence_ids = 20;
+  // Evaluate rules incrementally (cached thresholds and outcomes; default).
+  // false: every evaluation recomputes every condition from scratch — the
+  // reference the incremental path is tested against.
+  bool incremental_evaluation = true;
   // Alerts kept in memory for the API (default 2000).
   size_t recent_alerts = 2000;
   // Decoder limits.
