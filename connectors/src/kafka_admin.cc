@@ -185,6 +185,20 @@ class KafkaAdminImpl final : public KafkaAdmin {
     return event;
   }
 
+  // Whether every partition's leader answers ListOffsets (it says "not
+  // leader" for a moment after the metadata already names it).
+  bool OffsetsAnswer(const std::string& topic, int32_t partitions) {
+    for (int32_t p = 0; p < partitions; ++p) {
+      int64_t low = 0, high = 0;
+      if (handle_->query_watermark_offsets(topic, p, &low, &high,
+                                           kafka_internal::TimeoutMs(timeout_)) !=
+          RdKafka::ERR_NO_ERROR) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   // Metadata reaches every broker shortly after the controller created the
   // topic; producing before that fails with unknown partition.
   Status WaitForLeaders(const std::string& topic, int32_t partitions) {
@@ -202,7 +216,7 @@ class KafkaAdminImpl final : public KafkaAdmin {
           for (const RdKafka::PartitionMetadata* p : *t->partitions()) {
             if (p->err() == RdKafka::ERR_NO_ERROR && p->leader() >= 0) ++ready;
           }
-          if (ready == partitions) return Status::Ok();
+          if (ready == partitions && OffsetsAnswer(topic, partitions)) return Status::Ok();
           last = fmt::format("{} of {} partitions have a leader", ready, partitions);
         }
       } else {

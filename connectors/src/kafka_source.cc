@@ -222,6 +222,14 @@ class KafkaSourceImpl final : public KafkaSource, public RdKafka::RebalanceCb {
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
     std::vector<int32_t> ids;
     for (RdKafka::TopicPartition* tp : partitions) ids.push_back(tp->partition());
+    if (ids.empty()) {
+      // Cooperative rebalances end with an empty assignment; librdkafka still
+      // expects the call, the listener has nothing to do.
+      ErrorPtr e(err == RdKafka::ERR__REVOKE_PARTITIONS ? consumer->incremental_unassign(partitions)
+                                                        : consumer->incremental_assign(partitions));
+      if (e != nullptr) bridge_->NoteError("rebalance: " + e->str());
+      return;
+    }
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       OnAssign(consumer, partitions, ids);
     } else if (err == RdKafka::ERR__REVOKE_PARTITIONS) {

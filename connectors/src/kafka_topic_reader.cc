@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <thread>
 
 #include "kafka_common.h"
 #include "zicht/connectors/kafka_conf.h"
@@ -80,11 +81,17 @@ class KafkaTopicReaderImpl final : public KafkaTopicReader {
                         options_.topic, p, all->size()));
       }
       int64_t low = 0, high = 0;
-      RdKafka::ErrorCode rc = consumer_->query_watermark_offsets(
-          options_.topic, p, &low, &high, kafka_internal::TimeoutMs(options_.metadata_timeout));
-      if (rc != RdKafka::ERR_NO_ERROR) {
-        return kafka_internal::KafkaErrorStatus(
+      // Just after a topic is created or a leader moved, the broker answers
+      // "not leader" for a moment: retry those until metadata_timeout.
+      const Clock::time_point deadline = Clock::now() + options_.metadata_timeout;
+      while (true) {
+        RdKafka::ErrorCode rc = consumer_->query_watermark_offsets(
+            options_.topic, p, &low, &high, kafka_internal::TimeoutMs(options_.metadata_timeout));
+        if (rc == RdKafka::ERR_NO_ERROR) break;
+        Status s = kafka_internal::KafkaErrorStatus(
             rc, fmt::format("kafka topic reader: end offset of {}/{}", options_.topic, p));
+        if (s.code() != StatusCode::kTryAgain || Clock::now() >= deadline) return s;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
       end_[p] = high;
       auto start = options_.start_offsets.find(p);

@@ -118,6 +118,21 @@ class KafkaTransactionalProducerImpl final : public KafkaTransactionalProducer,
     }
   }
 
+  Status Flush() override {
+    if (fatal_) return FatalStatus("flush");
+    RdKafka::ErrorCode rc = producer_->flush(kafka_internal::TimeoutMs(options_.operation_timeout));
+    if (rc == RdKafka::ERR__FATAL) return MarkFatal("flush", rc);
+    if (rc != RdKafka::ERR_NO_ERROR) {
+      return kafka_internal::KafkaErrorStatus(
+          rc, fmt::format("kafka transactional producer {}: flush", options_.transactional_id));
+    }
+    if (!delivery_failure_.empty()) {
+      return Status::Aborted(fmt::format("kafka transactional producer {}: {} (abort and retry)",
+                                         options_.transactional_id, delivery_failure_));
+    }
+    return Status::Ok();
+  }
+
   Status Commit() override {
     if (fatal_) return FatalStatus("commit");
     ErrorPtr e(

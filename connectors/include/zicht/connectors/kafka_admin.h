@@ -38,7 +38,8 @@ class KafkaAdmin {
   virtual Result<int32_t> PartitionCount(const std::string& topic) = 0;
   // NotFound if the topic does not exist.
   virtual Status DeleteTopic(const std::string& topic) = 0;
-  // High watermark (offset after the last record) per partition.
+  // End offset per partition as read_committed consumers see it: the last
+  // stable offset, which is the high watermark unless a transaction is open.
   virtual Result<std::map<int32_t, int64_t>> EndOffsets(const std::string& topic) = 0;
 };
 

@@ -58,6 +58,10 @@ class KafkaTransactionalProducer {
   virtual Status Produce(const std::string& topic, int32_t partition, std::string_view key,
                          std::optional<std::string_view> value,
                          const std::vector<Header>& headers = {}) = 0;
+  // Waits up to operation_timeout until the queued records are on the broker
+  // (still invisible to read_committed readers). Commit and Abort do not need
+  // it; Abort drops records that were never sent.
+  virtual Status Flush() = 0;
   // Flushes and commits: on OK every record of the transaction is durable and
   // visible to read_committed readers.
   virtual Status Commit() = 0;
