@@ -1,0 +1,196 @@
+"""Event-to-alert latency under a fixed produce rate.
+
+Produces the first RATE x SECONDS events of a feed to an (empty) input topic at
+RATE events/s, keyed by municipality (murmur2, as bench/lib/load-topic), while a
+read_committed consumer in a second process records the wall time at which each
+alert becomes visible on the alert topic. The system under test is already
+running against the input topic.
+
+Latency of an alert = its receive time - the produce time of the event that
+set the stream time T it was raised at: the first event produced with event
+time == the alert's event_time on the partition of the alert's municipality.
+(An alert is raised while processing that event, or a later one with an older
+or equal time, so this is the time from "the deciding event was sent" to "a
+downstream consumer can see the alert", commit intervals included.)
+
+Writes a JSON object: rate, produced, alerts, matched, p50_ms, p99_ms, max_ms.
+"""
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kafka_keys import partition_of  # noqa: E402
+
+from confluent_kafka import Consumer, ConsumerGroupState, Producer  # noqa: E402
+from confluent_kafka.admin import AdminClient  # noqa: E402
+
+
+def wait_for_group(bootstrap, group, timeout):
+    """Until the system under test has joined its group and holds its partitions."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            d = admin.describe_consumer_groups([group])[group].result(timeout=5)
+            if d.state == ConsumerGroupState.STABLE and any(m.assignment.topic_partitions for m in d.members):
+                return True
+        except Exception:  # noqa: BLE001 - group not there yet
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def consume_alerts(bootstrap, topic, out_path, stop, ready):
+    c = Consumer({
+        "bootstrap.servers": bootstrap,
+        "group.id": f"latency-{os.getpid()}-{time.time_ns()}",
+        "auto.offset.reset": "earliest",
+        "isolation.level": "read_committed",
+        "enable.auto.commit": False,
+        "fetch.wait.max.ms": 5,
+    })
+    c.subscribe([topic], on_assign=lambda *_: ready.set())
+    with open(out_path, "w") as out:
+        while not stop.is_set():
+            for msg in c.consume(num_messages=1000, timeout=0.05):
+                now = time.time()
+                if msg.error():
+                    continue
+                out.write(f"{now:.6f}\t{msg.value().decode()}\n")
+            out.flush()
+    c.close()
+
+
+def key_of(line):
+    i = line.index('"municipality":"') + 16
+    return line[i:i + 6]
+
+
+def time_of(line):
+    i = line.index('"time":"') + 8
+    return line[i:i + 19]  # YYYY-MM-DDTHH:MM:SS
+
+
+def percentile(sorted_values, q):
+    if not sorted_values:
+        return None
+    k = max(0, min(len(sorted_values) - 1, int(round(q / 100 * len(sorted_values) + 0.5)) - 1))
+    return sorted_values[k]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bootstrap", required=True)
+    ap.add_argument("--feed", required=True)
+    ap.add_argument("--topic", required=True)
+    ap.add_argument("--partitions", type=int, required=True)
+    ap.add_argument("--alerts-topic", required=True)
+    ap.add_argument("--group", required=True, help="consumer group of the system under test")
+    ap.add_argument("--rate", type=float, required=True)
+    ap.add_argument("--seconds", type=float, required=True)
+    ap.add_argument("--drain-seconds", type=float, default=10)
+    ap.add_argument("--raw", required=True, help="file for the received alerts")
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+
+    stop, ready = multiprocessing.Event(), multiprocessing.Event()
+    consumer = multiprocessing.Process(target=consume_alerts,
+                                       args=(a.bootstrap, a.alerts_topic, a.raw, stop, ready))
+    consumer.start()
+    ready.wait(30)
+    if not wait_for_group(a.bootstrap, a.group, 120):
+        print(f"latency: group {a.group} did not become stable", file=sys.stderr)
+    time.sleep(1)
+
+    p = Producer({
+        "bootstrap.servers": a.bootstrap,
+        "partitioner": "murmur2_random",
+        "enable.idempotence": True,
+        "linger.ms": 1,
+        "queue.buffering.max.messages": 1000000,
+    })
+    total = int(a.rate * a.seconds)
+    produced_at = {}  # (partition, event time) -> first produce wall time
+    partitions = {}
+    n = 0
+    start = time.time()
+    with open(a.feed) as feed:
+        while n < total:
+            due = min(total, int((time.time() - start) * a.rate) + 1)
+            while n < due:
+                line = feed.readline()
+                if not line:
+                    total = n
+                    break
+                line = line.rstrip("\n")
+                key = key_of(line)
+                part = partitions.get(key)
+                if part is None:
+                    part = partitions[key] = partition_of(key, a.partitions)
+                now = time.time()
+                produced_at.setdefault((part, time_of(line)), now)
+                while True:
+                    try:
+                        p.produce(a.topic, value=line, key=key)
+                        break
+                    except BufferError:
+                        p.poll(0.001)
+                n += 1
+            p.poll(0)
+            if n < total:
+                time.sleep(0.0005)
+    produce_seconds = time.time() - start
+    p.flush(30)
+
+    # Wait until alerts stop arriving (the system has caught up).
+    last_size, quiet_since = -1, time.time()
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        size = os.path.getsize(a.raw) if os.path.exists(a.raw) else 0
+        if size != last_size:
+            last_size, quiet_since = size, time.time()
+        elif time.time() - quiet_since >= a.drain_seconds:
+            break
+        time.sleep(0.2)
+    stop.set()
+    consumer.join(30)
+
+    latencies, unmatched, alerts = [], 0, 0
+    with open(a.raw) as f:
+        for row in f:
+            recv, value = row.rstrip("\n").split("\t", 1)
+            alert = json.loads(value)
+            alerts += 1
+            muni = alert["municipality"]
+            part = partitions.get(muni)
+            if part is None:
+                part = partition_of(muni, a.partitions)
+            sent = produced_at.get((part, alert["event_time"][:19]))
+            if sent is None:
+                unmatched += 1
+                continue
+            latencies.append((float(recv) - sent) * 1000)
+    latencies.sort()
+    result = {
+        "rate": a.rate,
+        "produced": n,
+        "produce_seconds": produce_seconds,
+        "achieved_rate": n / produce_seconds if produce_seconds > 0 else None,
+        "alerts": alerts,
+        "matched": len(latencies),
+        "unmatched": unmatched,
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
+        "max_ms": latencies[-1] if latencies else None,
+    }
+    with open(a.out, "w") as f:
+        json.dump(result, f, indent=2)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
