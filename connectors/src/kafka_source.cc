@@ -42,7 +42,7 @@ class KafkaSourceImpl final : public KafkaSource, public RdKafka::RebalanceCb {
         {"session.timeout.ms", std::to_string(options_.session_timeout.count())},
         {"max.poll.interval.ms", std::to_string(options_.max_poll_interval.count())},
         {"max.partition.fetch.bytes", std::to_string(options_.max_partition_fetch_bytes)},
-        {"fetch.max.bytes", std::to_string(std::max(options_.max_partition_fetch_bytes, 64 << 20))},
+        {"fetch.max.bytes", std::to_string(std::max(options_.max_partition_fetch_bytes, 50 << 20))},
         {"queued.max.messages.kbytes", std::to_string(options_.queued_max_kbytes)},
         {"queued.min.messages", std::to_string(options_.queued_min_messages)},
         {"fetch.wait.max.ms", "100"},

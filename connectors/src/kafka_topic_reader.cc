@@ -42,10 +42,6 @@ class KafkaTopicReaderImpl final : public KafkaTopicReader {
   Status Start() {
     KafkaConfSpec spec;
     spec.defaults = {
-        {"max.partition.fetch.bytes", std::to_string(8 << 20)},
-        {"fetch.max.bytes", std::to_string(64 << 20)},
-        {"queued.max.messages.kbytes", std::to_string(256 << 10)},
-        {"queued.min.messages", "1000000"},
         {"fetch.wait.max.ms", "100"},
         {"auto.offset.reset", "earliest"},
     };
