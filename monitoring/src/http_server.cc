@@ -87,13 +87,15 @@ class HttpServer::Impl {
   std::mutex readiness_mutex;
   ReadinessCheck readiness;
 
+  // Sessions still queued in ioc or pool decrement this when those go away,
+  // so it is declared (and destroyed) outside them.
+  std::atomic<int> connections{0};
+  std::atomic<uint16_t> bound_port{0};
   net::io_context ioc{1};
   tcp::acceptor acceptor;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::unique_ptr<net::thread_pool> pool;  // destroyed before ioc (declared after it)
   std::thread io_thread;
-  std::atomic<int> connections{0};
-  std::atomic<uint16_t> bound_port{0};
   bool started = false;
   bool stopped = false;
 };
