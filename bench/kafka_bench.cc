@@ -24,7 +24,7 @@ using std::chrono::milliseconds;
 constexpr int64_t kRecords = 2'000'000;
 constexpr int32_t kPartitions = 6;
 
-// ~110-byte events keyed by municipality, like zicht.events.
+// ~140-byte events keyed by municipality, like zicht.events.
 std::vector<OutRecord> Events(int64_t n) {
   std::vector<OutRecord> out;
   out.reserve(static_cast<size_t>(n));
