@@ -1,10 +1,16 @@
-"""Event-to-alert latency under a fixed produce rate.
+"""Event-to-alert latency under a fixed produce rate, in steady state.
 
-Produces the first RATE x SECONDS events of a feed to an (empty) input topic at
-RATE events/s, keyed by municipality (murmur2, as bench/lib/load-topic), while a
-read_committed consumer in a second process records the wall time at which each
-alert becomes visible on the alert topic. The system under test is already
-running against the input topic.
+The system under test is already running against an empty input topic.
+1. Warm-up: the first WARMUP_DAYS days of the feed are produced as fast as
+   possible, and we wait until the system has committed them (its group's
+   offsets reach the end), or at most CATCHUP_SECONDS. A fresh feed starts
+   with immature windows that make nearly every municipality alert in its
+   first days; those alerts, and JIT/cache warm-up, are not what a running
+   deployment sees.
+2. Measurement: the next RATE x SECONDS events are produced at RATE events/s,
+   keyed by municipality (murmur2, as bench/lib/load-topic), while a
+   read_committed consumer in a second process records the wall time at
+   which each alert becomes visible on the alert topic.
 
 Latency of an alert = its receive time - the produce time of the event that
 set the stream time T it was raised at: the first event produced with event
@@ -13,9 +19,11 @@ time == the alert's event_time on the partition of the alert's municipality.
 or equal time, so this is the time from "the deciding event was sent" to "a
 downstream consumer can see the alert", commit intervals included.)
 
+Only alerts raised on events of the measurement phase count.
 Writes a JSON object: rate, produced, alerts, matched, p50_ms, p99_ms, max_ms.
 """
 import argparse
+import datetime
 import json
 import multiprocessing
 import os
@@ -29,16 +37,46 @@ from confluent_kafka import Consumer, ConsumerGroupState, Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient  # noqa: E402
 
 
-def wait_for_group(bootstrap, group, timeout):
+def alive(pid):
+    if not pid:
+        return True
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def wait_for_group(bootstrap, group, timeout, pid):
     """Until the system under test has joined its group and holds its partitions."""
     admin = AdminClient({"bootstrap.servers": bootstrap})
     deadline = time.time() + timeout
-    while time.time() < deadline:
+    while time.time() < deadline and alive(pid):
         try:
             d = admin.describe_consumer_groups([group])[group].result(timeout=5)
             if d.state == ConsumerGroupState.STABLE and any(m.assignment.topic_partitions for m in d.members):
                 return True
         except Exception:  # noqa: BLE001 - group not there yet
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def wait_committed(bootstrap, group, topic, partitions, timeout, pid):
+    """Until the group's committed offsets reach the topic's end offsets."""
+    from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    probe = Consumer({"bootstrap.servers": bootstrap, "group.id": f"probe-{time.time_ns()}"})
+    ends = {p: probe.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in range(partitions)}
+    probe.close()
+    deadline = time.time() + timeout
+    while time.time() < deadline and alive(pid):
+        try:
+            req = ConsumerGroupTopicPartitions(group, [TopicPartition(topic, p) for p in range(partitions)])
+            got = admin.list_consumer_group_offsets([req])[group].result(timeout=5)
+            if all(tp.offset >= ends[tp.partition] for tp in got.topic_partitions):
+                return True
+        except Exception:  # noqa: BLE001 - no offsets yet
             pass
         time.sleep(0.5)
     return False
@@ -93,6 +131,10 @@ def main():
     ap.add_argument("--rate", type=float, required=True)
     ap.add_argument("--seconds", type=float, required=True)
     ap.add_argument("--drain-seconds", type=float, default=10)
+    ap.add_argument("--warmup-days", type=int, default=60)
+    ap.add_argument("--catchup-seconds", type=float, default=120,
+                    help="longest wait for the system to finish the warm-up")
+    ap.add_argument("--pid", type=int, default=0, help="the system under test: stop waiting if it exits")
     ap.add_argument("--raw", required=True, help="file for the received alerts")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
@@ -102,8 +144,10 @@ def main():
                                        args=(a.bootstrap, a.alerts_topic, a.raw, stop, ready))
     consumer.start()
     ready.wait(30)
-    if not wait_for_group(a.bootstrap, a.group, 120):
-        print(f"latency: group {a.group} did not become stable", file=sys.stderr)
+    if not wait_for_group(a.bootstrap, a.group, 120, a.pid):
+        stop.set()
+        consumer.join(10)
+        sys.exit(f"latency: group {a.group} did not become stable (system exited: {not alive(a.pid)})")
     time.sleep(1)
 
     p = Producer({
@@ -113,36 +157,68 @@ def main():
         "linger.ms": 1,
         "queue.buffering.max.messages": 1000000,
     })
+    partitions = {}
+    feed = open(a.feed)
+
+    # 1. warm-up: the first days as fast as the producer goes.
+    first = feed.readline()
+    cutoff = None
+    warmup = 0
+    line = first
+    t_warm = time.time()
+    while line:
+        stamp = time_of(line)
+        if cutoff is None:
+            d = datetime.date.fromisoformat(stamp[:10]) + datetime.timedelta(days=a.warmup_days)
+            cutoff = d.isoformat()
+        if stamp[:10] >= cutoff:
+            break
+        line = line.rstrip("\n")
+        while True:
+            try:
+                p.produce(a.topic, value=line, key=key_of(line))
+                break
+            except BufferError:
+                p.poll(0.01)
+        warmup += 1
+        line = feed.readline()
+    p.flush(60)
+    caught_up = wait_committed(a.bootstrap, a.group, a.topic, a.partitions, a.catchup_seconds, a.pid)
+    warm_seconds = time.time() - t_warm
+    print(f"latency: warm-up {warmup} events ({a.warmup_days} days) in {warm_seconds:.1f} s, "
+          f"{'caught up' if caught_up else 'NOT confirmed caught up'}", file=sys.stderr)
+    time.sleep(2)
+    pending = line  # the first event of the measurement phase
+
+    # 2. measurement at a fixed rate.
     total = int(a.rate * a.seconds)
     produced_at = {}  # (partition, event time) -> first produce wall time
-    partitions = {}
     n = 0
     start = time.time()
-    with open(a.feed) as feed:
-        while n < total:
-            due = min(total, int((time.time() - start) * a.rate) + 1)
-            while n < due:
-                line = feed.readline()
-                if not line:
-                    total = n
+    while n < total:
+        due = min(total, int((time.time() - start) * a.rate) + 1)
+        while n < due:
+            line, pending = (pending, None) if pending else (feed.readline(), None)
+            if not line:
+                total = n
+                break
+            line = line.rstrip("\n")
+            key = key_of(line)
+            part = partitions.get(key)
+            if part is None:
+                part = partitions[key] = partition_of(key, a.partitions)
+            now = time.time()
+            produced_at.setdefault((part, time_of(line)), now)
+            while True:
+                try:
+                    p.produce(a.topic, value=line, key=key)
                     break
-                line = line.rstrip("\n")
-                key = key_of(line)
-                part = partitions.get(key)
-                if part is None:
-                    part = partitions[key] = partition_of(key, a.partitions)
-                now = time.time()
-                produced_at.setdefault((part, time_of(line)), now)
-                while True:
-                    try:
-                        p.produce(a.topic, value=line, key=key)
-                        break
-                    except BufferError:
-                        p.poll(0.001)
-                n += 1
-            p.poll(0)
-            if n < total:
-                time.sleep(0.0005)
+                except BufferError:
+                    p.poll(0.001)
+            n += 1
+        p.poll(0)
+        if n < total:
+            time.sleep(0.0005)
     produce_seconds = time.time() - start
     p.flush(30)
 
@@ -159,6 +235,7 @@ def main():
     stop.set()
     consumer.join(30)
 
+    feed.close()
     latencies, unmatched, alerts = [], 0, 0
     with open(a.raw) as f:
         for row in f:
@@ -176,6 +253,9 @@ def main():
             latencies.append((float(recv) - sent) * 1000)
     latencies.sort()
     result = {
+        "warmup_events": warmup,
+        "warmup_days": a.warmup_days,
+        "warmup_caught_up": caught_up,
         "rate": a.rate,
         "produced": n,
         "produce_seconds": produce_seconds,

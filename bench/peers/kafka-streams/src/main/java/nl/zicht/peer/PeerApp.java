@@ -99,7 +99,7 @@ public final class PeerApp {
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
     props.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedMemoryRocksDBConfig.class);
     props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG,
-        Long.parseLong(opt.getOrDefault("--cache-bytes", String.valueOf(32L << 20))));
+        Long.parseLong(opt.getOrDefault("--cache-bytes", String.valueOf(10L << 20))));
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Integer.parseInt(opt.getOrDefault("--commit-ms", "100")));
     props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
     props.put(INPUT_PARTITIONS, partitions);
