@@ -22,7 +22,7 @@
 namespace zicht::engine {
 namespace {
 
-constexpr uint8_t kMetaFormat = 2;
+constexpr uint8_t kMetaFormat = 3;
 constexpr uint8_t kNationalFormat = 1;
 // Final buckets re-published after a restart or reload (how far behind
 // another partition may be then without losing exact national figures).
@@ -81,6 +81,9 @@ struct Engine::PartitionState {
   int id = 0;
   bool owned = false;
   uint64_t next_seq = 1;  // outbox sequence
+  uint64_t commit_seq = 0;  // commits that changed this partition (changelog currency)
+  int64_t ready_final_day = INT64_MIN;   // national figures known complete for these
+  int64_t ready_final_hour = INT64_MIN;
   std::unique_ptr<WindowStore> store;
   bool has_clock = false;
   TimeMs clock = kMinTime;          // T: largest accepted event time
@@ -253,8 +256,8 @@ Status Engine::Assign(const std::vector<int>& partitions) {
   return DeliverOutbox();
 }
 
-Status Engine::Revoke(const std::vector<int>& partitions) {
-  ZICHT_RETURN_IF_ERROR(Commit());
+Status Engine::Revoke(const std::vector<int>& partitions, bool commit) {
+  if (commit) ZICHT_RETURN_IF_ERROR(Commit());
   for (int p : partitions) {
     if (!Owns(p)) continue;
     PartitionState& part = Partition(p);
@@ -265,6 +268,7 @@ Status Engine::Revoke(const std::vector<int>& partitions) {
     empty->id = p;
     partitions_[static_cast<size_t>(p)] = std::move(empty);
     positions_.erase(p);
+    std::erase_if(new_outbox_, [p](const OutboxRecord& o) { return o.partition == p; });
     std::erase_if(unsent_outbox_, [p](const OutboxRecord& o) { return o.partition == p; });
   }
   return Status::Ok();
@@ -299,9 +303,11 @@ void Engine::SetSourceId(int partition, std::string id) {
   SourcePosition& pos = positions_[partition];
   if (pos.source_id == id) return;
   // A different input: positions of the previous one mean nothing for it.
+  // A file feeds every partition; a Kafka partition feeds its own.
   pos = SourcePosition{};
   pos.source_id = std::move(id);
   for (auto& part : partitions_) {
+    if (!options_.own_all_partitions && part->id != partition) continue;
     part->applied_offset = -1;
     part->meta_dirty = true;
   }
@@ -453,6 +459,10 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
     if ((!part.has_clock || t > part.clock) && part.store->NeedsAdvance(t)) {
       if (!AdvanceClock(part, t)) return Outcome::kHeldBack;
     }
+    // The store's clock may be ahead of the partition's (an event held back
+    // before a restart moved it): the barrier holds whenever it is not met,
+    // not only when this event moves the clock.
+    if (!NationalReady(part)) return Outcome::kHeldBack;
   }
   const bool day_changed =
       !part.has_clock || FloorDiv(t, kMsPerDay) > FloorDiv(part.clock, kMsPerDay);
@@ -555,11 +565,18 @@ bool Engine::AdvanceClock(PartitionState& part, TimeMs now) {
   return NationalReady(part);
 }
 
-bool Engine::NationalReady(const PartitionState& part) const {
+bool Engine::NationalReady(PartitionState& part) const {
   if (active_partitions_.size() <= 1) return true;
   const WindowStore& ws = *part.store;
+  // Once complete, figures for a final bucket stay complete: remember it.
+  if (part.ready_final_day == ws.final_bucket(false) && part.ready_final_hour == ws.final_bucket(true)) {
+    return true;
+  }
   if (!national_->Complete(false, ws.final_bucket(false))) return false;
-  return !plan_->uses_hours() || national_->Complete(true, ws.final_bucket(true));
+  if (plan_->uses_hours() && !national_->Complete(true, ws.final_bucket(true))) return false;
+  part.ready_final_day = ws.final_bucket(false);
+  part.ready_final_hour = ws.final_bucket(true);
+  return true;
 }
 
 void Engine::PushEvidence(PartitionState& part, int series, int local, std::string_view id,
@@ -740,19 +757,34 @@ void Engine::EmitAlert(PartitionState& part, int rule, int local, double score) 
   new_outbox_.push_back(std::move(out));
 }
 
+TimeMs Engine::IdleTarget() const {
+  // The moment a partition without events is moved to: as soon after its last
+  // closed day as the newest closed day any partition has published. It
+  // depends only on that day, so every instance layout and a file replay
+  // move a quiet partition to the same time.
+  auto newest = national_->NewestPublished(false);
+  if (!newest) return kMinTime;
+  return (*newest + 1) * kMsPerDay + options_.allowed_lateness_ms;
+}
+
 Status Engine::Drain() {
   // No more input. Events held back for national figures can only be released
   // by moving lagging partitions forward, as Kafka does for idle partitions.
-  // Every partition is moved to the newest event time seen anywhere: that
-  // target and each partition's own sequence do not depend on how partitions
-  // were interleaved, so neither do the results.
-  TimeMs target = kMinTime;
-  for (const auto& p : partitions_) {
-    if (p->has_clock) target = std::max(target, p->clock);
-    for (const PendingEvent& pe : p->pending) target = std::max(target, pe.time);
+  if (active_partitions_.size() <= 1) return TryDrainBlocked();
+  while (true) {
+    ZICHT_RETURN_IF_ERROR(TryDrainBlocked());
+    const TimeMs target = IdleTarget();
+    if (target == kMinTime) return Status::Ok();
+    bool behind = held_back_ > 0;
+    for (int pid : active_partitions_) {
+      const PartitionState& p = Partition(pid);
+      if (p.owned && (!p.has_clock || p.clock < target)) behind = true;
+    }
+    if (!behind) return Status::Ok();
+    ZICHT_RETURN_IF_ERROR(AdvanceTo(target));
+    // Released events may have moved the newest closed day: go again.
+    if (IdleTarget() == target) return Status::Ok();
   }
-  if (target == kMinTime || active_partitions_.size() <= 1) return TryDrainBlocked();
-  return AdvanceTo(target);
 }
 
 Status Engine::AdvanceTo(TimeMs target) {
@@ -761,6 +793,7 @@ Status Engine::AdvanceTo(TimeMs target) {
     bool pending = false, moved = false;
     for (int pid : active_partitions_) {
       PartitionState& p = Partition(pid);
+      if (!p.owned) continue;
       if (!p.pending.empty()) {
         pending = true;
         continue;
@@ -913,6 +946,7 @@ bool DecodeOutbox(std::string_view data, bool* alert, connectors::OutRecord* r) 
 }  // namespace
 
 void Engine::WriteState(PartitionState& part, StateBatch* batch) {
+  const size_t entries_before = batch->size();
   WindowStore& ws = *part.store;
   const MunicipalityTable& munis = plan_->municipalities();
   const size_t locals = ws.municipalities().size();
@@ -1025,7 +1059,9 @@ void Engine::WriteState(PartitionState& part, StateBatch* batch) {
     }
     part.persisted_evicted_before_day = part.evicted_before_day;
   }
-  if (part.meta_dirty) {
+  // Every commit that changes a partition ends with its meta record (and its
+  // commit sequence): a changelog reader can tell where a commit ends.
+  if (part.meta_dirty || batch->size() != entries_before) {
     part.meta_dirty = false;
     std::string value;
     codec::PutU8(&value, kMetaFormat);
@@ -1041,6 +1077,7 @@ void Engine::WriteState(PartitionState& part, StateBatch* batch) {
     codec::PutU8(&value, ws.has_clock() ? 1 : 0);
     codec::PutU64(&value, part.dedup_chunk);
     codec::PutU64(&value, part.next_seq);
+    codec::PutU64(&value, ++part.commit_seq);
     batch->Put(Family::kMeta, PartitionMetaKey(p), std::move(value), p);
   }
 }
@@ -1199,6 +1236,7 @@ Status Engine::LoadPartition(PartitionState& part) {
   bool store_clock = in.U8() == 1;
   part.dedup_chunk = in.U64();
   part.next_seq = in.U64();
+  part.commit_seq = in.U64();
   if (!in.ok()) return Status::Corruption("truncated partition meta");
   part.meta_dirty = false;
   if (store_clock) ws.RestoreClock(cur_day, cur_hour, fin_day, fin_hour);
@@ -1524,6 +1562,32 @@ std::vector<double> Engine::RateHistory(int indicator, int municipality, int day
     out.push_back(MunicipalityRate(ind, ws.FinalAt(ind.index, local, bucket), population));
   }
   return out;
+}
+
+std::string PartitionMetaKeyFor(int partition) { return PartitionMetaKey(partition); }
+
+std::optional<uint64_t> CommitSeqOfMeta(std::string_view meta) {
+  codec::Reader in(meta);
+  if (in.U8() != kMetaFormat) return std::nullopt;
+  in.U8();
+  for (int i = 0; i < 8; ++i) in.I64();  // clock .. evicted_before_day
+  in.U8();
+  in.U64();
+  in.U64();
+  uint64_t seq = in.U64();
+  if (!in.ok()) return std::nullopt;
+  return seq;
+}
+
+Status WipePartitionState(StateStore* store, int partition) {
+  StateBatch batch;
+  const std::string prefix = PartitionPrefix(partition);
+  for (Family f : {Family::kBuckets, Family::kEvidence, Family::kTimers, Family::kDedup, Family::kOutbox}) {
+    batch.DeleteRange(f, prefix, PrefixEnd(prefix), partition);
+  }
+  batch.Delete(Family::kMeta, PartitionMetaKey(partition), partition);
+  batch.Delete(Family::kMeta, SourceMetaKey(partition), partition);
+  return store->Write(batch);
 }
 
 }  // namespace zicht::engine

@@ -13,6 +13,7 @@
 #include "zicht/connectors/file.h"
 #include "zicht/engine/api.h"
 #include "zicht/engine/commands.h"
+#include "zicht/engine/kafka_runtime.h"
 #include "zicht/engine/probe.h"
 #include "zicht/engine/prometheus_probe.h"
 #include "zicht/engine/setup.h"
@@ -47,6 +48,7 @@ struct EngineRuntime::Impl {
   std::unique_ptr<monitoring::HttpServer> http;
   std::unique_ptr<Engine> engine;
   connectors::EventSourcePtr source;
+  std::unique_ptr<KafkaRuntime> kafka;
   std::string source_name;
   std::map<std::string, std::string> fingerprints;
   Clock::time_point last_watch = Clock::now();
@@ -276,6 +278,11 @@ Status EngineRuntime::Start() {
   if (!store.ok()) return store.status();
   m.store = std::move(store).value();
 
+  if (config_.kafka) {
+    auto kafka = KafkaRuntime::Create(config_, m.store.get());
+    if (!kafka.ok()) return kafka.status();
+    m.kafka = std::move(kafka).value();
+  }
   auto open_sink = [&](const SinkConfig& sc, bool alerts) -> Result<connectors::RecordSinkPtr> {
     std::vector<connectors::RecordSinkPtr> sinks;
     if (sc.kind == SinkConfig::Kind::kFile) {
@@ -283,7 +290,10 @@ Status EngineRuntime::Start() {
       if (!s.ok()) return s.status();
       sinks.push_back(std::move(s).value());
     } else if (sc.kind == SinkConfig::Kind::kKafka) {
-      return Status::InvalidArgument("Kafka sinks need the Kafka source wiring");
+      if (!m.kafka) return Status::InvalidArgument("Kafka sinks need a Kafka source (bootstrap servers)");
+      auto s = m.kafka->OpenSink(sc);
+      if (!s.ok()) return s.status();
+      sinks.push_back(std::move(s).value());
     }
     if (sc.print) {
       if (alerts) {
@@ -309,18 +319,35 @@ Status EngineRuntime::Start() {
   metrics_options.version = VersionString();
   m.metrics = std::make_unique<monitoring::MetricsRegistry>(metrics_options);
   PrometheusEngineProbeOptions probe_options;
-  probe_options.partitions = 1;
+  probe_options.partitions = m.kafka ? m.kafka->partitions() : 1;
   m.probe = std::make_unique<PrometheusEngineProbe>(m.metrics.get(), *m.plan, probe_options);
   EngineOptions options;
   options.allowed_lateness_ms = config_.allowed_lateness_ms;
   options.dedup_horizon_ms = config_.dedup_horizon_ms;
   options.commit_every_records = config_.commit_every_records;
-  if (config_.kafka) {
-    return Status::InvalidArgument("source.kafka: not available in this build yet");
+  if (m.kafka) {
+    // Partitions come with the consumer group; national figures are shared
+    // with the other instances; the outbox is not waited for on commit (the
+    // producers acknowledge asynchronously, records stay until they do).
+    options.partitions = m.kafka->partitions();
+    options.own_all_partitions = false;
+    options.export_national = true;
+    options.outbox_flush_timeout = std::chrono::milliseconds(0);
   }
   m.engine = std::make_unique<Engine>(m.plan, m.store.get(), m.alerts.get(), m.dead_letters.get(),
                                       options, m.probe.get());
   ZICHT_RETURN_IF_ERROR(m.engine->Open());
+  if (m.kafka) {
+    ZICHT_RETURN_IF_ERROR(m.kafka->Start(m.engine.get(), m.probe.get()));
+    {
+      std::lock_guard<std::mutex> lock(m.status_mutex);
+      m.status.state_restored = true;
+    }
+    if (config_.http.enabled) ZICHT_RETURN_IF_ERROR(StartHttp());
+    spdlog::info("zicht running: {} rule packs, {} rules, state in {}", m.plan->rule_set().packs().size(),
+                 m.plan->rules().size(), config_.state_dir);
+    return Status::Ok();
+  }
 
   // File source: continue where a previous run on the same file stopped.
   const FileSourceConfig& fc = *config_.file;
@@ -381,7 +408,38 @@ int EngineRuntime::Run() {
                      now - m.last_watch >= std::chrono::milliseconds(config_.watch_interval_ms);
     if (watch_due) m.last_watch = now;
     if (forced || (watch_due && m.FilesChanged())) m.Reload();
-    if (!input_done) {
+    if (m.kafka) {
+      Status s = m.kafka->Poll(&batch, std::chrono::milliseconds(100));
+      if (!s.ok()) {
+        spdlog::error("kafka: {}", s.ToString());
+        break;
+      }
+      for (const connectors::SourceRecord& r : batch) {
+        Status ps = engine.Process(r, m.kafka->source_name(), /*route_by_municipality=*/false);
+        if (!ps.ok()) {
+          spdlog::error("processing {}: {}", m.kafka->Describe(r), ps.ToString());
+          return 1;
+        }
+        ++since_commit;
+        if (since_commit >= config_.commit_every_records && !commit()) return 1;
+      }
+      Status ms = m.kafka->Maintain();
+      if (!ms.ok()) {
+        spdlog::error("kafka: {}", ms.ToString());
+        return 1;
+      }
+      {
+        std::lock_guard<std::mutex> lock(m.status_mutex);
+        m.status.consumer_lag = m.kafka->lag();
+      }
+      if (config_.kafka->stop_at_end && m.kafka->ReachedEnd()) {
+        if (!engine.Drain().ok() || !commit()) return 1;
+        const EngineStats& st = engine.stats();
+        spdlog::info("end of input reached: {} records, {} accepted, {} dead-lettered, {} alerts",
+                     st.records, st.accepted, st.dead_letters, st.alerts);
+        break;
+      }
+    } else if (!input_done) {
       Status s = m.source->Poll(&batch, std::chrono::milliseconds(100));
       if (s.code() == StatusCode::kAborted) {
         if (!engine.Drain().ok() || !commit()) return 1;
@@ -425,6 +483,16 @@ int EngineRuntime::Run() {
     }
   }
   if (!commit()) return 1;
+  if (m.kafka) {
+    // Leaving the group hands the partitions over (revoke -> commit).
+    Status s = m.kafka->Close();
+    if (!s.ok()) spdlog::warn("kafka close: {}", s.ToString());
+    // Alerts and dead letters still in flight: wait for their acknowledgement.
+    for (int i = 0; i < 50 && engine.outbox_pending() > 0; ++i) {
+      if (!commit()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
   if (m.http) m.http->Stop();
   spdlog::info("zicht stopped cleanly");
   return 0;

@@ -97,6 +97,13 @@ struct SourcePosition {
   std::string source_id;  // identity of the input it belongs to (files)
 };
 
+// Helpers for restoring a partition from its changelog (kafka_runtime.cc).
+std::string PartitionMetaKeyFor(int partition);
+// The commit sequence recorded in a partition meta value (nullopt: not one).
+std::optional<uint64_t> CommitSeqOfMeta(std::string_view meta);
+// Deletes everything the store holds for a partition.
+Status WipePartitionState(StateStore* store, int partition);
+
 class Engine {
  public:
   Engine(PlanPtr plan, StateStore* store, connectors::RecordSink* alerts,
@@ -135,7 +142,9 @@ class Engine {
   // (restore it from a changelog first if needed) and returns where to resume;
   // Revoke commits, delivers the outbox and drops their state from memory.
   Status Assign(const std::vector<int>& partitions);
-  Status Revoke(const std::vector<int>& partitions);
+  // commit=false drops the partitions' uncommitted changes (a lost partition:
+  // another member may own it already).
+  Status Revoke(const std::vector<int>& partitions, bool commit = true);
   bool Owns(int partition) const;
   int partitions() const { return options_.partitions; }
 
@@ -151,6 +160,9 @@ class Engine {
   // and whether an owned partition blocks others (needs a tick).
   std::optional<int64_t> NewestFinalDay() const;
   Status TickPartition(int partition, TimeMs now);
+  // Where an idle partition is moved in event time (Drain, Kafka idle
+  // partitions): just after the newest closed day published (kMinTime: none).
+  TimeMs IdleTarget() const;
   TimeMs Clock(int partition) const;
 
   void SetCommitMirror(CommitMirror* mirror) { mirror_ = mirror; }
@@ -220,7 +232,7 @@ class Engine {
   // every final bucket it passes. Returns true when national figures for the
   // new final buckets are complete (the event may be accepted now).
   bool AdvanceClock(PartitionState& part, TimeMs now);
-  bool NationalReady(const PartitionState& part) const;
+  bool NationalReady(PartitionState& part) const;
   // reuse: take cached condition outcomes that are still valid.
   void EvaluateRule(PartitionState& part, int rule, int local, bool reuse = false);
   void EvaluateAffected(PartitionState& part, int local);
