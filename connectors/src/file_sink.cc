@@ -2,6 +2,7 @@
 #include <simdjson.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -146,6 +147,19 @@ class FanOutSink : public RecordSink {
     }
     outstanding_.swap(keep);
     return Status::Ok();
+  }
+
+  std::vector<uint64_t> TakeFailedIds() override {
+    std::vector<uint64_t> failed;
+    for (auto& s : sinks_) {
+      for (uint64_t id : s->TakeFailedIds()) {
+        if (std::find(failed.begin(), failed.end(), id) == failed.end()) failed.push_back(id);
+      }
+    }
+    std::erase_if(outstanding_, [&](const auto& o) {
+      return std::find(failed.begin(), failed.end(), o.first) != failed.end();
+    });
+    return failed;
   }
 
  private:

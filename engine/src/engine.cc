@@ -1140,11 +1140,20 @@ Status Engine::DeliverOutbox() {
     in_flight_.emplace(id, std::move(o));
   }
   std::erase_if(unsent_outbox_, [&](const OutboxRecord& o) { return in_flight_.count(OutboxId(o)) != 0; });
-  if (any_alert && alert_sink_ != nullptr) {
-    ZICHT_RETURN_IF_ERROR(alert_sink_->Flush(&acked_, options_.outbox_flush_timeout));
-  }
-  if (any_dead && dead_letter_sink_ != nullptr) {
-    ZICHT_RETURN_IF_ERROR(dead_letter_sink_->Flush(&acked_, options_.outbox_flush_timeout));
+  // A delivery that failed for good (e.g. a timeout during a broker outage)
+  // goes back to the outbox and is sent again at the next commit: alerts are
+  // delivered at least once, never dropped.
+  for (connectors::RecordSink* sink : {alert_sink_, dead_letter_sink_}) {
+    if (sink == nullptr || (sink == alert_sink_ ? !any_alert : !any_dead)) continue;
+    Status flushed = sink->Flush(&acked_, options_.outbox_flush_timeout);
+    for (uint64_t id : sink->TakeFailedIds()) {
+      auto it = in_flight_.find(id);
+      if (it == in_flight_.end()) continue;
+      unsent_outbox_.push_back(std::move(it->second));
+      in_flight_.erase(it);
+    }
+    if (!flushed.ok() && flushed.code() != StatusCode::kTryAgain) return flushed;
+    if (!flushed.ok()) ++stats_.delivery_retries;
   }
   if (acked_.empty()) return Status::Ok();
   // Delivered: remove from the outbox (mirrored, so a new owner does not

@@ -58,7 +58,7 @@ class KafkaSink : public RecordSink {
   virtual int64_t InFlight() const = 0;
   // Ids that Flush reported as failed since the last call, so the caller can
   // queue them for sending again.
-  virtual std::vector<uint64_t> TakeFailedIds() = 0;
+  std::vector<uint64_t> TakeFailedIds() override = 0;
 };
 
 using KafkaSinkPtr = std::unique_ptr<KafkaSink>;

@@ -20,6 +20,9 @@ class RecordSink {
   // Waits up to `timeout` for queued records to be durable and appends the ids
   // acknowledged since the last call.
   virtual Status Flush(std::vector<uint64_t>* acked, std::chrono::milliseconds timeout) = 0;
+  // Ids given up on since the last call (delivery failed for good); the caller
+  // sends them again later. Sinks that never give up return none.
+  virtual std::vector<uint64_t> TakeFailedIds() { return {}; }
 };
 
 using RecordSinkPtr = std::unique_ptr<RecordSink>;

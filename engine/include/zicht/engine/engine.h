@@ -86,6 +86,7 @@ struct EngineStats {
   int64_t national_version_mismatch = 0;  // snapshots from another rule set
   int64_t held_back = 0;  // events that waited for other partitions' national figures
   int64_t plan_replacements = 0;
+  int64_t delivery_retries = 0;  // outbox deliveries that failed and were queued again
   std::vector<int64_t> accepted_by_type;
   std::vector<int64_t> alerts_by_rule;
 };
