@@ -19,8 +19,18 @@ time == the alert's event_time on the partition of the alert's municipality.
 or equal time, so this is the time from "the deciding event was sent" to "a
 downstream consumer can see the alert", commit intervals included.)
 
-Only alerts raised on events of the measurement phase count.
-Writes a JSON object: rate, produced, alerts, matched, p50_ms, p99_ms, max_ms.
+Alerts are rare in steady state (a few per event-time week on this feed), so
+the same path is also measured on dead letters: an event more than a day late
+is dropped as too_late and its original bytes go to the dead-letter topic
+through the same commit (zicht's outbox, the peer's transaction) as alerts.
+The producer knows which events will be too late (it tracks each partition's
+newest event time), and a dead letter's latency = its receive time - the
+produce time of that very event (by id): about 0.05 % of the events, so
+hundreds of samples a minute.
+
+Only outputs caused by events of the measurement phase count.
+Writes a JSON object: rate, produced, alerts, matched, p50_ms, p99_ms, max_ms,
+dead_letters_matched, dead_letter_p50_ms, dead_letter_p99_ms, dead_letter_max_ms.
 """
 import argparse
 import datetime
@@ -82,7 +92,7 @@ def wait_committed(bootstrap, group, topic, partitions, timeout, pid):
     return False
 
 
-def consume_alerts(bootstrap, topic, out_path, stop, ready):
+def consume_outputs(bootstrap, topics, out_path, stop, ready):
     c = Consumer({
         "bootstrap.servers": bootstrap,
         "group.id": f"latency-{os.getpid()}-{time.time_ns()}",
@@ -91,14 +101,15 @@ def consume_alerts(bootstrap, topic, out_path, stop, ready):
         "enable.auto.commit": False,
         "fetch.wait.max.ms": 5,
     })
-    c.subscribe([topic], on_assign=lambda *_: ready.set())
+    c.subscribe(topics, on_assign=lambda *_: ready.set())
     with open(out_path, "w") as out:
         while not stop.is_set():
             for msg in c.consume(num_messages=1000, timeout=0.05):
                 now = time.time()
                 if msg.error():
                     continue
-                out.write(f"{now:.6f}\t{msg.value().decode()}\n")
+                value = msg.value().decode(errors="replace").replace("\t", " ").replace("\n", " ")
+                out.write(f"{now:.6f}\t{msg.topic()}\t{value}\n")
             out.flush()
     c.close()
 
@@ -111,6 +122,16 @@ def key_of(line):
 def time_of(line):
     i = line.index('"time":"') + 8
     return line[i:i + 19]  # YYYY-MM-DDTHH:MM:SS
+
+
+def id_of(line):
+    i = line.index('"id":"') + 6
+    return line[i:line.index('"', i)]
+
+
+def minus_one_day(stamp):
+    t = datetime.datetime.fromisoformat(stamp) - datetime.timedelta(days=1)
+    return t.isoformat()[:19]
 
 
 def percentile(sorted_values, q):
@@ -127,6 +148,7 @@ def main():
     ap.add_argument("--topic", required=True)
     ap.add_argument("--partitions", type=int, required=True)
     ap.add_argument("--alerts-topic", required=True)
+    ap.add_argument("--dead-letter-topic", required=True)
     ap.add_argument("--group", required=True, help="consumer group of the system under test")
     ap.add_argument("--rate", type=float, required=True)
     ap.add_argument("--seconds", type=float, required=True)
@@ -140,8 +162,8 @@ def main():
     a = ap.parse_args()
 
     stop, ready = multiprocessing.Event(), multiprocessing.Event()
-    consumer = multiprocessing.Process(target=consume_alerts,
-                                       args=(a.bootstrap, a.alerts_topic, a.raw, stop, ready))
+    consumer = multiprocessing.Process(target=consume_outputs,
+                                       args=(a.bootstrap, [a.alerts_topic, a.dead_letter_topic], a.raw, stop, ready))
     consumer.start()
     ready.wait(30)
     if not wait_for_group(a.bootstrap, a.group, 120, a.pid):
@@ -193,6 +215,8 @@ def main():
     # 2. measurement at a fixed rate.
     total = int(a.rate * a.seconds)
     produced_at = {}  # (partition, event time) -> first produce wall time
+    late_at = {}  # id of an event that will be too late -> its produce wall time
+    newest = {}  # partition -> newest event time produced (stream time T, to the second)
     n = 0
     start = time.time()
     while n < total:
@@ -208,7 +232,13 @@ def main():
             if part is None:
                 part = partitions[key] = partition_of(key, a.partitions)
             now = time.time()
-            produced_at.setdefault((part, time_of(line)), now)
+            stamp = time_of(line)
+            produced_at.setdefault((part, stamp), now)
+            top = newest.get(part)
+            if top is None or stamp > top:
+                newest[part] = stamp
+            elif stamp < minus_one_day(top):
+                late_at[id_of(line)] = now
             while True:
                 try:
                     p.produce(a.topic, value=line, key=key)
@@ -237,9 +267,20 @@ def main():
 
     feed.close()
     latencies, unmatched, alerts = [], 0, 0
+    dl_latencies, dead_letters = [], 0
     with open(a.raw) as f:
         for row in f:
-            recv, value = row.rstrip("\n").split("\t", 1)
+            recv, topic, value = row.rstrip("\n").split("\t", 2)
+            if topic == a.dead_letter_topic:
+                # The value is the original event: its own produce time.
+                dead_letters += 1
+                try:
+                    sent = late_at.get(json.loads(value).get("id"))
+                except ValueError:
+                    sent = None
+                if sent is not None:
+                    dl_latencies.append((float(recv) - sent) * 1000)
+                continue
             alert = json.loads(value)
             alerts += 1
             muni = alert["municipality"]
@@ -252,6 +293,7 @@ def main():
                 continue
             latencies.append((float(recv) - sent) * 1000)
     latencies.sort()
+    dl_latencies.sort()
     result = {
         "warmup_events": warmup,
         "warmup_days": a.warmup_days,
@@ -266,6 +308,12 @@ def main():
         "p50_ms": percentile(latencies, 50),
         "p99_ms": percentile(latencies, 99),
         "max_ms": latencies[-1] if latencies else None,
+        "late_events_produced": len(late_at),
+        "dead_letters": dead_letters,
+        "dead_letters_matched": len(dl_latencies),
+        "dead_letter_p50_ms": percentile(dl_latencies, 50),
+        "dead_letter_p99_ms": percentile(dl_latencies, 99),
+        "dead_letter_max_ms": dl_latencies[-1] if dl_latencies else None,
     }
     with open(a.out, "w") as f:
         json.dump(result, f, indent=2)
