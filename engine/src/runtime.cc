@@ -389,8 +389,13 @@ int EngineRuntime::Run() {
   auto last_stats = Clock::now() - std::chrono::hours(1);
   int64_t since_commit = 0;
   bool input_done = false;
+  // Where the loop's wall time goes, logged at the end (debug level).
+  double t_poll = 0, t_process = 0, t_commit = 0, t_maintain = 0;
+  auto since = [](Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); };
   auto commit = [&]() -> bool {
+    const auto t0 = Clock::now();
     Status s = engine.Commit();
+    t_commit += since(t0);
     if (!s.ok()) {
       spdlog::error("commit failed: {}", s.ToString());
       return false;
@@ -409,7 +414,10 @@ int EngineRuntime::Run() {
     if (watch_due) m.last_watch = now;
     if (forced || (watch_due && m.FilesChanged())) m.Reload();
     if (m.kafka) {
+      auto t0 = Clock::now();
       Status s = m.kafka->Poll(&batch, std::chrono::milliseconds(100));
+      t_poll += since(t0);
+      t0 = Clock::now();
       if (!s.ok()) {
         spdlog::error("kafka: {}", s.ToString());
         break;
@@ -423,7 +431,10 @@ int EngineRuntime::Run() {
         ++since_commit;
         if (since_commit >= config_.commit_every_records && !commit()) return 1;
       }
+      t_process += since(t0);
+      t0 = Clock::now();
       Status ms = m.kafka->Maintain();
+      t_maintain += since(t0);
       if (!ms.ok()) {
         spdlog::error("kafka: {}", ms.ToString());
         return 1;
@@ -494,6 +505,8 @@ int EngineRuntime::Run() {
     }
   }
   if (m.http) m.http->Stop();
+  spdlog::debug("loop wall time: poll {:.2f} s, process {:.2f} s, commit {:.2f} s, maintain {:.2f} s",
+                t_poll, t_process, t_commit, t_maintain);
   spdlog::info("zicht stopped cleanly");
   return 0;
 }
