@@ -63,6 +63,9 @@ int ReplayCommand(const ReplayCommandOptions& options) {
   EngineOptions engine_options;
   engine_options.allowed_lateness_ms = lateness->ms();
   engine_options.partitions = options.partitions;
+  // A replay is re-run from its input after a crash anyway: commit rarely
+  // (each commit rewrites the day rows and evidence it touched).
+  engine_options.commit_every_records = 250000;
   Engine engine(*plan, store->get(), alerts->get(), dead_letters.get(), engine_options);
   if (Status s = engine.Open(); !s.ok()) {
     fmt::print(stderr, "zicht replay: {}\n", s.ToString());

@@ -4,6 +4,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include <array>
 
@@ -63,6 +64,10 @@ class RocksDbStateStore : public StateStore {
     db_options.bytes_per_sync = 1 << 20;
     db_options.keep_log_file_num = 3;
     db_options.max_manifest_file_size = 64 << 20;
+    // One budget for the memtables of all column families, so memory stays
+    // bounded however the writes spread over them.
+    db_options.write_buffer_manager =
+        std::make_shared<rocksdb::WriteBufferManager>(options.memtable_budget_bytes);
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
