@@ -846,6 +846,18 @@ class TestFileParser {
     return out;
   }
 
+  // Events reach the engine as written, so a municipality written by name
+  // would only be dead-lettered; say which code is meant instead.
+  void CheckEventMunicipality(const YAML::Node& event) {
+    const YAML::Node m = event["municipality"];
+    if (!m || !m.IsScalar() || MunicipalityIndexOf(m.Scalar()) >= 0) return;
+    auto it = municipality_by_name_.find(m.Scalar());
+    if (it != municipality_by_name_.end()) {
+      errors_->Add(m, fmt::format("events carry the CBS code of a municipality: write {} for {}", it->second,
+                                  m.Scalar()));
+    }
+  }
+
   void AddEvent(std::string json, std::optional<TimeMs> time, int line,
                 std::vector<EventItem>* out) {
     EventItem item;
@@ -870,6 +882,7 @@ class TestFileParser {
         ParseRepeat(item, out);
         continue;
       }
+      CheckEventMunicipality(item);
       std::string json;
       AppendJson(item, -1, &json);
       std::optional<TimeMs> time;
@@ -902,6 +915,7 @@ class TestFileParser {
                    "a repeated event needs a 'time' in RFC 3339 (the first repetition's)");
       return;
     }
+    CheckEventMunicipality(ev->value);
     const auto* id = fields.Find("id");
     if (id != nullptr && n && *n > 1 &&
         (!id->value.IsScalar() || id->value.Scalar().find("{i}") == std::string::npos)) {
@@ -1476,7 +1490,9 @@ void GenerateBackground(const BackgroundSpec& b, const MunicipalityTable& table,
       json += fmt::format(",\"id\":\"bg{}-{}-{}-{}\"", index, b.type, row.code, k + 1);
       json += ",\"time\":\"" + FormatRfc3339(t) + "\",\"municipality\":\"" + row.code + "\"";
       for (const auto& [name, values] : b.fields) {
-        json += "," + JsonString(name) + ":" + values[static_cast<size_t>(k) % values.size()];
+        // Each municipality starts its cycle elsewhere, so that the national
+        // mix is the intended one from the first day on.
+        json += "," + JsonString(name) + ":" + values[(static_cast<size_t>(k) + m) % values.size()];
       }
       json.push_back('}');
       out->push_back(EventItem{t, std::move(json), "background", b.line});

@@ -19,8 +19,10 @@ int RulesTestCommand(const std::vector<std::string>& files) {
   for (const std::string& file : files) {
     RuleTestFileResult result = RunRuleTestFile(file);
     const std::string report = FormatRuleTestResult(result);
-    std::fputs(report.c_str(), result.errors.empty() ? stdout : stderr);
+    std::FILE* out = result.errors.empty() ? stdout : stderr;
     std::fflush(stdout);
+    std::fputs(report.c_str(), out);
+    std::fflush(out);
     cases += static_cast<int>(result.cases.size());
     failed += result.failed_cases();
     invalid += result.errors.empty() ? 0 : 1;
