@@ -84,6 +84,7 @@ def main():
             "pandas": pandas_version,
         },
         "peer_heap": a.peer_heap,
+        "zicht_binary": os.path.relpath(a.zicht, a.root),
         "check": load(out, "check.json"),
     }
 

@@ -46,7 +46,8 @@ def chart(r, path):
             b.annotate(f"{n:.0f}", (i + w / 2, n), ha="center", va="bottom", fontsize=9)
         b.set_xticks(list(x), ["zicht" if s == "zicht" else "Kafka Streams peer" for s in systems])
         b.set_ylabel("ms, event produced -> " + ("dead letter" if key else "alert") + " visible")
-        b.set_title(f"Event-to-alert latency at {f(lat[systems[0]]['rate'])} events/s")
+        b.set_title(("Event-to-dead-letter" if key else "Event-to-alert") +
+                    f" latency at {f(lat[systems[0]]['rate'])} events/s")
         b.legend()
     else:
         b.text(0.5, 0.5, "latency not measured", ha="center", va="center")
@@ -189,7 +190,7 @@ def main():
     w(f"- zicht {v['zicht_commit']}; Kafka broker {v['kafka_broker']} (scripts/kafka, single node); "
       f"Kafka Streams {v['kafka_streams']}, Jackson {v['jackson']}, {v['java']}")
     w(f"- librdkafka {v['librdkafka']} (kcat); Python {v['python']}, pandas {v['pandas']}")
-    w(f"- command: `{r['command']}`")
+    w(f"- command: `{r['command']}` (zicht binary `{r.get('zicht_binary', 'build/zicht')}`)")
     with open(md_path, "w") as out:
         out.write("\n".join(L) + "\n")
 
