@@ -853,8 +853,8 @@ class TestFileParser {
     if (!m || !m.IsScalar() || MunicipalityIndexOf(m.Scalar()) >= 0) return;
     auto it = municipality_by_name_.find(m.Scalar());
     if (it != municipality_by_name_.end()) {
-      errors_->Add(m, fmt::format("events carry the CBS code of a municipality: write {} for {}", it->second,
-                                  m.Scalar()));
+      errors_->Add(m, fmt::format("events carry the CBS code of a municipality: write {} for {}",
+                                  it->second, m.Scalar()));
     }
   }
 
