@@ -130,6 +130,7 @@ RuleTestFileResult RunAgainstMutatedPack(const std::string& pack_rel, const std:
   fs::create_directories((root / "rules" / pack_rel).parent_path());
   std::ofstream(root / "rules" / pack_rel) << pack;
   std::ofstream(root / "rules/tests" / (test_name + ".test.yaml")) << ReadText(TestPath(test_name));
+  fs::copy(kSource / "config/rules/tests/fixtures", root / "rules/tests/fixtures", fs::copy_options::recursive);
   // The youth table of the ondermijning pack is found next to the pack's
   // directory; the municipality table above the search directory.
   fs::create_directories(root / "reference");
