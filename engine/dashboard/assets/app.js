@@ -1,0 +1,737 @@
+// zicht analyst dashboard: every municipality against the national average,
+// live from the engine's JSON API (docs/openapi.yaml). Plain JavaScript, no
+// build step and nothing loaded from outside the engine.
+//
+// Disclosure control: the API sends counts below the disclosure minimum, and
+// everything derived from them, as null with `suppressed: true`. This page
+// shows those as "< N" and "–" and never computes anything from a value it was
+// not given (no totals, no derived rates).
+'use strict';
+
+(function () {
+  const POLL_MS = Number(new URLSearchParams(location.search).get('poll')) || 4000;
+
+  // ------------------------------------------------------------------ i18n
+  const TEXT = {
+    nl: {
+      skip: 'Naar de inhoud', tagline: 'Zicht op Ondermijning', nav: 'Weergaven',
+      nav_ranking: 'Ranglijst', nav_map: 'Kaart', nav_alerts: 'Meldingen', loading: 'Laden…',
+      foot_disclosure: 'Aantallen onder de onthullingsgrens worden niet getoond (< 5), net als alles wat ervan is afgeleid.',
+      foot_map: 'Kaart: gemeentegrenzen 2024, Bron: CBS, Kadaster (vereenvoudigd).', foot_api: 'JSON-API',
+      updated: 'Bijgewerkt {t}', clock: 'Gebeurtenistijd {t} · {n} gebeurtenissen verwerkt', clock_none: 'Nog geen gebeurtenissen verwerkt',
+      offline: 'Engine niet bereikbaar ({e}); nieuwe poging over enkele seconden',
+      indicator: 'Indicator', theme: 'Thema', all_themes: 'Alle thema’s', province: 'Provincie', all_provinces: 'Alle provincies',
+      search: 'Zoek gemeente', severity: 'Ernst', all_severities: 'Alle',
+      ranking_title: 'Ranglijst: {title}', map_title: 'Kaart: {title}',
+      ranking_caption: '{n} gemeenten, hoogste index eerst. Index 100 = landelijk gemiddelde. Gemeenten met minder dan {min} gebeurtenissen staan onderaan zonder cijfers.',
+      rank: 'Rang', municipality: 'Gemeente', count: 'Aantal', rate: 'Per {per} inw.', share: 'Aandeel', mean: 'Gemiddelde',
+      value: 'Waarde', national: 'Landelijk', index: 'Index (NL = 100)', percentile: 'Percentiel', trend: 'Trend',
+      population: 'Inwoners', window: 'venster {w}', per: 'per {per} inwoners', national_value: 'Landelijk: {v}',
+      aggregate_count: 'aantal', aggregate_sum: 'som', aggregate_mean: 'gemiddelde', aggregate_share: 'aandeel', aggregate_value: 'referentiecijfer',
+      cls0: 'ver onder gemiddeld (< 50)', cls1: 'onder gemiddeld (50–80)', cls2: 'iets onder (80–95)', cls3: 'rond gemiddeld (95–105)',
+      cls4: 'iets boven (105–125)', cls5: 'boven gemiddeld (125–200)', cls6: 'ver boven gemiddeld (> 200)',
+      cls_supp: 'te weinig gebeurtenissen (< {min})', cls_none: 'geen gegevens',
+      legend: 'Legenda: index t.o.v. landelijk gemiddelde',
+      map_label: 'Kaart van Nederland, gemeenten gekleurd naar index van {title}. Toetsenbordgebruikers: zie de ranglijst naast de kaart.',
+      map_hint: 'Wijs een gemeente aan voor haar cijfers; klik om haar pagina te openen.',
+      top: 'Hoogste index', suppressed: 'onderdrukt',
+      muni_sub: '{province} · {pop} inwoners · {n} recente meldingen',
+      indicators: 'Indicatoren', position: 'Positie t.o.v. landelijk', history: 'Verloop (90 dagen)',
+      more_alerts: 'Oudere meldingen ({n})', alerts: 'Meldingen', recent_alerts: 'Actieve en recente meldingen', no_alerts: 'Geen recente meldingen.',
+      alerts_title: 'Meldingen', alerts_caption: '{n} meldingen, nieuwste eerst.',
+      emitted: 'Gemeld', event_time: 'Gebeurtenistijd', rule: 'Regel', pack: 'Pakket', score: 'Score', conditions: 'Voorwaarden',
+      measure: 'Maat', threshold: 'Drempel', observed: 'Waargenomen', expected: 'Verwacht', held: 'Voldaan',
+      yes: 'ja', no: 'nee', evidence: 'Bewijs: {n} gebeurtenissen', open: 'Openen', not_found: 'Niet gevonden: {what}',
+      no_indicators: 'Er zijn geen indicatoren geladen.',
+      sev_info: 'info', sev_low: 'laag', sev_medium: 'midden', sev_high: 'hoog', sev_critical: 'kritiek',
+    },
+    en: {
+      skip: 'Skip to content', tagline: 'Undermining in view', nav: 'Views',
+      nav_ranking: 'Ranking', nav_map: 'Map', nav_alerts: 'Alerts', loading: 'Loading…',
+      foot_disclosure: 'Counts below the disclosure minimum are never shown (< 5), nor anything derived from them.',
+      foot_map: 'Map: municipal boundaries 2024, source: CBS, Kadaster (simplified).', foot_api: 'JSON API',
+      updated: 'Updated {t}', clock: 'Event time {t} · {n} events processed', clock_none: 'No events processed yet',
+      offline: 'Engine not reachable ({e}); retrying in a few seconds',
+      indicator: 'Indicator', theme: 'Theme', all_themes: 'All themes', province: 'Province', all_provinces: 'All provinces',
+      search: 'Find municipality', severity: 'Severity', all_severities: 'All',
+      ranking_title: 'Ranking: {title}', map_title: 'Map: {title}',
+      ranking_caption: '{n} municipalities, highest index first. Index 100 = national average. Municipalities with fewer than {min} events are listed last without figures.',
+      rank: 'Rank', municipality: 'Municipality', count: 'Count', rate: 'Per {per} inh.', share: 'Share', mean: 'Mean',
+      value: 'Value', national: 'National', index: 'Index (NL = 100)', percentile: 'Percentile', trend: 'Trend',
+      population: 'Inhabitants', window: 'window {w}', per: 'per {per} inhabitants', national_value: 'National: {v}',
+      aggregate_count: 'count', aggregate_sum: 'sum', aggregate_mean: 'mean', aggregate_share: 'share', aggregate_value: 'reference figure',
+      cls0: 'well below average (< 50)', cls1: 'below average (50–80)', cls2: 'slightly below (80–95)', cls3: 'around average (95–105)',
+      cls4: 'slightly above (105–125)', cls5: 'above average (125–200)', cls6: 'well above average (> 200)',
+      cls_supp: 'too few events (< {min})', cls_none: 'no data',
+      legend: 'Legend: index against the national average',
+      map_label: 'Map of the Netherlands, municipalities coloured by their index of {title}. Keyboard users: see the ranking next to the map.',
+      map_hint: 'Point at a municipality for its figures; click to open its page.',
+      top: 'Highest index', suppressed: 'suppressed',
+      muni_sub: '{province} · {pop} inhabitants · {n} recent alerts',
+      indicators: 'Indicators', position: 'Position against national', history: 'History (90 days)',
+      more_alerts: 'Older alerts ({n})', alerts: 'Alerts', recent_alerts: 'Active and recent alerts', no_alerts: 'No recent alerts.',
+      alerts_title: 'Alerts', alerts_caption: '{n} alerts, newest first.',
+      emitted: 'Emitted', event_time: 'Event time', rule: 'Rule', pack: 'Pack', score: 'Score', conditions: 'Conditions',
+      measure: 'Measure', threshold: 'Threshold', observed: 'Observed', expected: 'Expected', held: 'Held',
+      yes: 'yes', no: 'no', evidence: 'Evidence: {n} events', open: 'Open', not_found: 'Not found: {what}',
+      no_indicators: 'No indicators are loaded.',
+      sev_info: 'info', sev_low: 'low', sev_medium: 'medium', sev_high: 'high', sev_critical: 'critical',
+    },
+  };
+  let lang = localStorage.getItem('zicht.lang') === 'en' ? 'en' : 'nl';
+  function t(key, vars) {
+    let s = (TEXT[lang] && TEXT[lang][key]) || TEXT.en[key] || key;
+    if (vars) s = s.replace(/\{(\w+)\}/g, (_, k) => (vars[k] === undefined ? '' : String(vars[k])));
+    return s;
+  }
+  function locale() { return lang === 'nl' ? 'nl-NL' : 'en-GB'; }
+
+  // --------------------------------------------------------------- helpers
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+  function esc(s) {
+    return String(s === undefined || s === null ? '' : s).replace(/[&<>"']/g,
+      (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+  }
+  // API numbers: a number, null (suppressed or undefined) or "+Inf"/"-Inf".
+  function num(v) {
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+    if (v === '+Inf') return Infinity;
+    if (v === '-Inf') return -Infinity;
+    return null;
+  }
+  function fmt(v, opts) {
+    const n = num(v);
+    if (n === null) return '–';
+    if (!Number.isFinite(n)) return n > 0 ? '∞' : '−∞';
+    const o = opts || {};
+    if (o.int) return Math.round(n).toLocaleString(locale());
+    if (Math.abs(n) >= 1000) return n.toLocaleString(locale(), { maximumFractionDigits: 0 });
+    if (n !== 0 && Math.abs(n) < 0.001) return n.toExponential(1).replace('.', lang === 'nl' ? ',' : '.');
+    return n.toLocaleString(locale(), { maximumSignificantDigits: 3 });
+  }
+  function fmtTime(iso) {
+    if (!iso) return '–';
+    const d = new Date(iso);
+    if (isNaN(d)) return esc(iso);
+    return d.toLocaleString(locale(), { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'UTC' }) + ' UTC';
+  }
+  // The classes of the diverging scale, on national_ratio.
+  const BREAKS = [0.5, 0.8, 0.95, 1.05, 1.25, 2.0];
+  function ratioClass(r) {
+    const n = num(r);
+    if (n === null) return null;
+    let c = 0;
+    while (c < BREAKS.length && n >= BREAKS[c]) c++;
+    return c;
+  }
+  const CLASS_FILL = ['#2166ac', '#67a9cf', '#d1e5f0', '#f7f7f7', '#fddbc7', '#ef8a62', '#b2182b'];
+  function indexCell(row) {
+    if (row.suppressed) return `<span class="idx cls-none suppressed" title="${esc(t('suppressed'))}">–</span>`;
+    const c = ratioClass(row.national_ratio);
+    if (c === null) return '<span class="idx cls-none">–</span>';
+    const r = num(row.national_ratio);
+    const text = Number.isFinite(r) ? Math.round(r * 100).toLocaleString(locale()) : '∞';
+    return `<span class="idx cls-${c}" title="${esc(t('cls' + c))}">${text}</span>`;
+  }
+  function countCell(row, min) {
+    if (row.suppressed) return `<span class="suppressed">&lt;&nbsp;${esc(min)}</span>`;
+    return fmt(row.count, { int: true });
+  }
+  // What the main figure of an indicator is: a rate for counts and sums, the
+  // share, mean or reference value otherwise.
+  function mainField(ind) { return ind.aggregate === 'count' || ind.aggregate === 'sum' ? 'rate' : 'value'; }
+  function mainLabel(ind) {
+    switch (ind.aggregate) {
+      case 'count': case 'sum': return t('rate', { per: fmt(ind.per, { int: true }) });
+      case 'share': return t('share');
+      case 'mean': return t('mean');
+      default: return t('value');
+    }
+  }
+  function mainValue(ind, row) {
+    const v = num(row[mainField(ind)]);
+    if (v !== null && ind.aggregate === 'share') return fmt(v * 100) + '%';
+    return fmt(v);
+  }
+  function nationalValue(ind, v) {
+    const n = num(v);
+    if (n !== null && ind.aggregate === 'share') return fmt(n * 100) + '%';
+    return fmt(n);
+  }
+  function indicatorKey(ind) { return ind.pack + '/' + ind.id; }
+  function sevBadge(s) { return `<span class="sev sev-${esc(s)}">${esc(t('sev_' + s))}</span>`; }
+
+  async function getJson(url) {
+    const r = await fetch(url, { headers: { Accept: 'application/json' }, cache: 'no-store' });
+    if (!r.ok) {
+      let msg = r.status + '';
+      try { msg = (await r.json()).error || msg; } catch (e) { /* not JSON */ }
+      const err = new Error(msg);
+      err.status = r.status;
+      throw err;
+    }
+    return r.json();
+  }
+
+  // ----------------------------------------------------------------- state
+  const state = {
+    status: null, statusKey: '', indicators: [], rules: {}, municipalities: [], byCode: {},
+    alerts: [], alertIds: new Set(), alertsSince: '', map: null, route: null, data: null, dataKey: '',
+  };
+
+  function parseRoute() {
+    const h = location.hash.replace(/^#\/?/, '');
+    const [path, qs] = h.split('?');
+    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const query = Object.fromEntries(new URLSearchParams(qs || ''));
+    const view = parts[0] || 'ranking';
+    return { view, parts: parts.slice(1), query };
+  }
+  function routeHash(view, parts, query) {
+    const p = [view].concat(parts || []).map(encodeURIComponent).join('/');
+    const q = new URLSearchParams(Object.entries(query || {}).filter(([, v]) => v !== '' && v !== undefined && v !== null)).toString();
+    return '#/' + p + (q ? '?' + q : '');
+  }
+  function setQuery(change) {
+    const r = parseRoute();
+    const q = Object.assign({}, r.query, change);
+    history.replaceState(null, '', routeHash(r.view, r.parts, q));
+    state.route = parseRoute();
+  }
+
+  // -------------------------------------------------------------- loading
+  async function loadStatic() {
+    const [inds, munis, rules] = await Promise.all([
+      getJson('/api/v1/indicators'), getJson('/api/v1/municipalities'), getJson('/api/v1/rules')]);
+    state.indicators = inds.indicators || [];
+    state.municipalities = munis.municipalities || [];
+    state.byCode = Object.fromEntries(state.municipalities.map((m) => [m.code, m]));
+    state.rules = {};
+    for (const p of rules.packs || []) {
+      for (const r of p.rules || []) state.rules[p.name + '/' + r.id] = r;
+    }
+  }
+  async function loadAlerts() {
+    const url = '/api/v1/alerts?limit=1000' + (state.alertsSince ? '&since=' + encodeURIComponent(state.alertsSince) : '');
+    const res = await getJson(url);
+    let added = 0;
+    for (const a of (res.alerts || []).slice().reverse()) {
+      if (state.alertIds.has(a.alert_id)) continue;
+      state.alertIds.add(a.alert_id);
+      state.alerts.unshift(a);
+      added++;
+      if (!state.alertsSince || a.emitted_at > state.alertsSince) state.alertsSince = a.emitted_at;
+    }
+    state.alerts.sort((x, y) => (x.emitted_at < y.emitted_at ? 1 : x.emitted_at > y.emitted_at ? -1 : 0));
+    if (state.alerts.length > 5000) state.alerts.length = 5000;
+    return added;
+  }
+  async function loadMap() {
+    if (!state.map) state.map = await getJson('/gemeenten-2024.json');
+    return state.map;
+  }
+
+  function currentIndicator(r) {
+    if (!state.indicators.length) return null;
+    const [pack, id] = r.parts;
+    let ind = state.indicators.find((i) => i.pack === pack && i.id === id);
+    if (!ind) {
+      const theme = r.query.theme;
+      ind = state.indicators.find((i) => !theme || i.theme === theme) || state.indicators[0];
+    }
+    return ind;
+  }
+
+  // The data a view shows; fetched again only when the engine's status changed.
+  async function fetchViewData(r) {
+    if (r.view === 'ranking' || r.view === 'map') {
+      const ind = currentIndicator(r);
+      if (!ind) return null;
+      const data = await getJson('/api/v1/indicators/' + encodeURIComponent(ind.id) + '?pack=' + encodeURIComponent(ind.pack));
+      if (r.view === 'map') await loadMap();
+      return data;
+    }
+    if (r.view === 'municipality') return getJson('/api/v1/municipalities/' + encodeURIComponent(r.parts[0] || ''));
+    return null;
+  }
+
+  // ------------------------------------------------------------- rendering
+  function applyStaticText() {
+    document.documentElement.lang = lang;
+    for (const el of $$('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+    for (const el of $$('[data-i18n-aria]')) el.setAttribute('aria-label', t(el.dataset.i18nAria));
+    for (const b of $$('.lang button')) b.setAttribute('aria-pressed', String(b.dataset.lang === lang));
+    const r = state.route || parseRoute();
+    for (const a of $$('.top nav a')) {
+      const view = a.dataset.view;
+      if (view === r.view) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+      // Keep the chosen indicator when switching between ranking and map.
+      if ((view === 'ranking' || view === 'map') && (r.view === 'ranking' || r.view === 'map') && r.parts.length === 2) {
+        a.href = routeHash(view, r.parts, r.query);
+      } else {
+        a.href = '#/' + view;
+      }
+    }
+  }
+  function renderStatus() {
+    const s = state.status;
+    $('#clock').textContent = s && s.event_time ? t('clock', { t: fmtTime(s.event_time), n: fmt(s.records, { int: true }) }) : t('clock_none');
+  }
+  function say(text, isError) {
+    const el = $('#updated');
+    el.textContent = text;
+    el.classList.toggle('error', !!isError);
+  }
+
+  function themeOptions(selected) {
+    const themes = Array.from(new Set(state.indicators.map((i) => i.theme))).sort();
+    return `<option value="">${esc(t('all_themes'))}</option>` +
+      themes.map((th) => `<option value="${esc(th)}"${th === selected ? ' selected' : ''}>${esc(th)}</option>`).join('');
+  }
+  function indicatorOptions(selected, theme) {
+    const groups = {};
+    for (const i of state.indicators) {
+      if (theme && i.theme !== theme) continue;
+      (groups[i.theme] = groups[i.theme] || []).push(i);
+    }
+    return Object.keys(groups).sort().map((th) => `<optgroup label="${esc(th)}">` + groups[th].map((i) =>
+      `<option value="${esc(indicatorKey(i))}"${indicatorKey(i) === selected ? ' selected' : ''}>${esc(i.title || i.id)}</option>`).join('') +
+      '</optgroup>').join('');
+  }
+  function provinceOptions(selected) {
+    const provs = Array.from(new Set(state.municipalities.map((m) => m.province))).sort();
+    return `<option value="">${esc(t('all_provinces'))}</option>` +
+      provs.map((p) => `<option value="${esc(p)}"${p === selected ? ' selected' : ''}>${esc(p)}</option>`).join('');
+  }
+  function indicatorControls(r, ind, withSearch) {
+    return `<form class="controls" role="search" onsubmit="return false">
+      <label>${esc(t('theme'))}<select id="f-theme">${themeOptions(r.query.theme || '')}</select></label>
+      <label>${esc(t('indicator'))}<select id="f-indicator">${indicatorOptions(indicatorKey(ind), r.query.theme || '')}</select></label>
+      <label>${esc(t('province'))}<select id="f-province">${provinceOptions(r.query.province || '')}</select></label>
+      ${withSearch ? `<label>${esc(t('search'))}<input id="f-q" type="search" autocomplete="off" value="${esc(r.query.q || '')}"></label>` : ''}
+    </form>`;
+  }
+  function wireIndicatorControls(view) {
+    $('#f-theme').addEventListener('change', (e) => {
+      const r = parseRoute();
+      const theme = e.target.value;
+      const first = state.indicators.find((i) => !theme || i.theme === theme);
+      const cur = currentIndicator(r);
+      const keep = cur && (!theme || cur.theme === theme) ? cur : first;
+      location.hash = routeHash(view, keep ? [keep.pack, keep.id] : [], Object.assign({}, r.query, { theme }));
+    });
+    $('#f-indicator').addEventListener('change', (e) => {
+      const r = parseRoute();
+      const [pack, ...rest] = e.target.value.split('/');
+      location.hash = routeHash(view, [pack, rest.join('/')], r.query);
+    });
+    $('#f-province').addEventListener('change', (e) => { setQuery({ province: e.target.value }); renderData(); });
+    const q = $('#f-q');
+    if (q) q.addEventListener('input', (e) => { setQuery({ q: e.target.value }); renderData(); });
+  }
+  function indicatorFacts(ind, data) {
+    const bits = [`<li><span>${esc(t('aggregate_' + ind.aggregate))}</span></li>`];
+    if (ind.window) bits.push(`<li><span>${esc(t('window', { w: ind.window }))}</span></li>`);
+    if (ind.aggregate === 'count' || ind.aggregate === 'sum') bits.push(`<li><span>${esc(t('per', { per: fmt(ind.per, { int: true }) }))}</span></li>`);
+    if (data) bits.push(`<li><strong data-testid="national">${esc(t('national_value', { v: nationalValue(ind, data.national_rate) }))}</strong></li>`);
+    return `<ul class="facts">${bits.join('')}</ul>`;
+  }
+  function legend(min) {
+    const items = [0, 1, 2, 3, 4, 5, 6].map((c) =>
+      `<li><span class="swatch" style="background:${CLASS_FILL[c]}"></span>${esc(t('cls' + c))}</li>`);
+    items.push(`<li><span class="swatch hatch"></span>${esc(t('cls_supp', { min }))}</li>`);
+    items.push(`<li><span class="swatch" style="background:#e3e5e8"></span>${esc(t('cls_none'))}</li>`);
+    return `<h2 id="legend-h">${esc(t('legend'))}</h2><ul class="legend" aria-labelledby="legend-h">${items.join('')}</ul>`;
+  }
+  function filteredRows(data, r) {
+    const prov = r.query.province || '';
+    const q = (r.query.q || '').trim().toLowerCase();
+    return data.municipalities.filter((m) => (!prov || m.province === prov) && (!q || m.name.toLowerCase().includes(q) || m.code.toLowerCase() === q));
+  }
+
+  // (1) ranking
+  function renderRankingShell(r, ind) {
+    $('#main').innerHTML = `<h1 id="view-title">${esc(t('ranking_title', { title: ind.title || ind.id }))}</h1>
+      ${indicatorControls(r, ind, true)}
+      <div id="facts"></div>
+      <div class="tablewrap"><table class="nav" id="ranking" aria-describedby="ranking-cap">
+        <caption id="ranking-cap"></caption>
+        <thead><tr>
+          <th scope="col" class="num" aria-sort="ascending">${esc(t('rank'))}</th>
+          <th scope="col">${esc(t('municipality'))}</th>
+          <th scope="col">${esc(t('province'))}</th>
+          <th scope="col" class="num">${esc(t('count'))}</th>
+          <th scope="col" class="num">${esc(mainLabel(ind))}</th>
+          <th scope="col" class="num">${esc(t('national'))}</th>
+          <th scope="col" class="num">${esc(t('index'))}</th>
+          <th scope="col" class="num">${esc(t('percentile'))}</th>
+        </tr></thead><tbody></tbody></table></div>
+      <div id="legend"></div>`;
+    wireIndicatorControls('ranking');
+  }
+  function renderRankingData(r, ind, data) {
+    const min = data.disclosure_min_count;
+    $('#facts').innerHTML = indicatorFacts(ind, data);
+    const rows = filteredRows(data, r);
+    $('#ranking-cap').textContent = t('ranking_caption', { n: rows.length, min });
+    $('#ranking tbody').innerHTML = rows.map((m) => `<tr data-code="${esc(m.code)}"${m.suppressed ? ' data-suppressed="true"' : ''}>
+      <td class="num">${m.rank === null ? '–' : esc(m.rank)}</td>
+      <th scope="row"><a class="rowlink" data-key="row-${esc(m.code)}" href="#/municipality/${esc(m.code)}">${esc(m.name)}</a></th>
+      <td>${esc(m.province)}</td>
+      <td class="num" data-col="count">${countCell(m, min)}</td>
+      <td class="num" data-col="main">${m.suppressed ? '<span class="suppressed">–</span>' : mainValue(ind, m)}</td>
+      <td class="num">${nationalValue(ind, m.national_rate)}</td>
+      <td class="num" data-col="index">${indexCell(m)}</td>
+      <td class="num">${m.suppressed ? '<span class="suppressed">–</span>' : fmt(m.percentile)}</td>
+    </tr>`).join('');
+    $('#legend').innerHTML = legend(min);
+  }
+
+  // (2) map
+  function renderMapShell(r, ind) {
+    $('#main').innerHTML = `<h1 id="view-title">${esc(t('map_title', { title: ind.title || ind.id }))}</h1>
+      ${indicatorControls(r, ind, false)}
+      <div id="facts"></div>
+      <div class="maplayout">
+        <div class="mapbox"><div id="map"></div></div>
+        <div>
+          <p class="maptip" id="maptip" aria-live="polite">${esc(t('map_hint'))}</p>
+          <div id="maplegend"></div>
+          <h2>${esc(t('top'))}</h2>
+          <div class="tablewrap"><table class="nav" id="maptop"><thead><tr>
+            <th scope="col" class="num">${esc(t('rank'))}</th><th scope="col">${esc(t('municipality'))}</th>
+            <th scope="col" class="num">${esc(t('index'))}</th></tr></thead><tbody></tbody></table></div>
+        </div>
+      </div>`;
+    wireIndicatorControls('map');
+  }
+  function renderMapData(r, ind, data) {
+    const geo = state.map;
+    const min = data.disclosure_min_count;
+    $('#facts').innerHTML = indicatorFacts(ind, data);
+    $('#maplegend').innerHTML = legend(min);
+    const prov = r.query.province || '';
+    const byCode = Object.fromEntries(data.municipalities.map((m) => [m.code, m]));
+    const vb = geo.viewBox.join(' ');
+    let paths = '';
+    for (const [code, d] of Object.entries(geo.municipalities)) {
+      const m = byCode[code];
+      let fill = '#e3e5e8';
+      let cls = 'none';
+      if (m && m.suppressed) { fill = 'url(#hatch)'; cls = 'suppressed'; } else if (m) {
+        const c = ratioClass(m.national_ratio);
+        if (c !== null) { fill = CLASS_FILL[c]; cls = String(c); }
+      }
+      const dim = prov && m && m.province !== prov ? ' opacity="0.25"' : '';
+      const name = m ? m.name : code;
+      const label = m && m.suppressed ? `${name}: ${t('cls_supp', { min })}` :
+        `${name}: ${t('index')} ${m && num(m.national_ratio) !== null ? fmt(num(m.national_ratio) * 100, { int: true }) : '–'}`;
+      paths += `<path class="m" d="${d}" fill="${fill}" data-code="${esc(code)}" data-class="${cls}"${dim}><title>${esc(label)}</title></path>`;
+    }
+    for (const d of Object.values(geo.provinces || {})) paths += `<path class="prov" d="${d}"/>`;
+    $('#map').innerHTML = `<svg viewBox="${vb}" role="img" aria-label="${esc(t('map_label', { title: ind.title || ind.id }))}">
+      <defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+        <rect width="6" height="6" fill="#ffffff"/><rect width="3" height="6" fill="#d6d9dd"/></pattern></defs>${paths}</svg>`;
+    const svg = $('#map svg');
+    svg.addEventListener('click', (e) => {
+      const p = e.target.closest('path.m');
+      if (p) location.hash = '#/municipality/' + p.dataset.code;
+    });
+    svg.addEventListener('mouseover', (e) => {
+      const p = e.target.closest('path.m');
+      if (!p) return;
+      const m = byCode[p.dataset.code];
+      if (!m) return;
+      $('#maptip').innerHTML = `<strong>${esc(m.name)}</strong> (${esc(m.province)})<br>${esc(t('count'))}: ${countCell(m, min)} · ` +
+        `${esc(mainLabel(ind))}: ${m.suppressed ? '–' : mainValue(ind, m)} · ${esc(t('index'))}: ${indexCell(m)}`;
+    });
+    const top = data.municipalities.filter((m) => m.rank !== null && (!prov || m.province === prov)).slice(0, 15);
+    $('#maptop tbody').innerHTML = top.map((m) => `<tr data-code="${esc(m.code)}"><td class="num">${esc(m.rank)}</td>
+      <th scope="row"><a class="rowlink" data-key="top-${esc(m.code)}" href="#/municipality/${esc(m.code)}">${esc(m.name)}</a></th>
+      <td class="num">${indexCell(m)}</td></tr>`).join('');
+    for (const a of $$('#maptop a.rowlink')) {
+      const code = a.closest('tr').dataset.code;
+      const hl = (on) => { const p = $(`#map path[data-code="${code}"]`); if (p) p.classList.toggle('hl', on); };
+      a.addEventListener('focus', () => hl(true));
+      a.addEventListener('blur', () => hl(false));
+    }
+  }
+
+  // (3) municipality
+  function sparkline(history, national) {
+    const pts = history.map(num);
+    const vals = pts.filter((v) => v !== null && Number.isFinite(v));
+    if (vals.length < 2) return '<span class="suppressed">–</span>';
+    const nat = num(national);
+    const lo = Math.min(...vals, nat !== null ? nat : Infinity, 0);
+    const hi = Math.max(...vals, nat !== null ? nat : -Infinity);
+    const span = hi - lo || 1;
+    const w = 100, h = 24;
+    const x = (i) => (i / (pts.length - 1)) * w;
+    const y = (v) => h - 2 - ((v - lo) / span) * (h - 4);
+    let segs = '', cur = [];
+    pts.forEach((v, i) => {
+      if (v === null || !Number.isFinite(v)) { if (cur.length) segs += `<polyline points="${cur.join(' ')}"/>`; cur = []; return; }
+      cur.push(x(i).toFixed(1) + ',' + y(v).toFixed(1));
+    });
+    if (cur.length) segs += `<polyline points="${cur.join(' ')}"/>`;
+    const natLine = nat !== null && Number.isFinite(nat) ? `<line x1="0" x2="${w}" y1="${y(nat).toFixed(1)}" y2="${y(nat).toFixed(1)}"/>` : '';
+    return `<svg class="spark" viewBox="0 0 ${w} ${h}" preserveAspectRatio="none" aria-hidden="true">${natLine}${segs}</svg>`;
+  }
+  function positionBar(row) {
+    const r = num(row.national_ratio);
+    if (row.suppressed || r === null) return '<span class="suppressed">–</span>';
+    const l = Number.isFinite(r) ? Math.max(-2, Math.min(2, Math.log2(Math.max(r, 1e-9)))) : 2;
+    return `<span class="posbar" aria-hidden="true"><i style="left:${((l + 2) / 4) * 100}%"></i></span>`;
+  }
+  function conditionRows(a) {
+    return (a.conditions || []).map((c) => {
+      const supp = c.suppressed === true;
+      return `<tr${supp ? ' data-suppressed="true"' : ''}>
+        <td>${esc(c.indicator)}</td><td>${esc(c.measure)}</td>
+        <td class="num">${esc(c.op)} ${fmt(c.value)}</td>
+        <td class="num" data-col="observed">${fmt(c.observed)}</td>
+        <td class="num" data-col="count">${supp ? `<span class="suppressed">&lt;&nbsp;${esc(state.data && state.data.disclosure_min_count || 5)}</span>` : c.window ? fmt(c.count, { int: true }) : '–'}</td>
+        <td class="num">${fmt(c.expected)}</td>
+        <td>${esc(c.window || '')}</td>
+        <td>${c.held ? `<span class="held">✓ ${esc(t('yes'))}</span>` : `<span class="notheld">✗ ${esc(t('no'))}</span>`}</td>
+      </tr>`;
+    }).join('');
+  }
+  function alertCard(a) {
+    const rule = state.rules[a.pack + '/' + a.rule] || {};
+    return `<article class="card" id="alert-${esc(a.alert_id)}" data-alert="${esc(a.alert_id)}" tabindex="-1" aria-labelledby="ah-${esc(a.alert_id)}">
+      <h3 id="ah-${esc(a.alert_id)}">${sevBadge(a.severity)} ${esc(rule.title || a.rule)}</h3>
+      <p class="sub">${esc(a.rule)} · ${esc(a.pack)} · ${esc(t('event_time'))} ${fmtTime(a.event_time)} · ${esc(t('emitted'))} ${fmtTime(a.emitted_at)}${
+        a.score !== undefined ? ' · ' + esc(t('score')) + ' ' + fmt(a.score) : ''}</p>
+      <div class="tablewrap"><table class="conditions"><caption>${esc(t('conditions'))}</caption><thead><tr>
+        <th scope="col">${esc(t('indicator'))}</th><th scope="col">${esc(t('measure'))}</th>
+        <th scope="col" class="num">${esc(t('threshold'))}</th><th scope="col" class="num">${esc(t('observed'))}</th>
+        <th scope="col" class="num">${esc(t('count'))}</th><th scope="col" class="num">${esc(t('expected'))}</th>
+        <th scope="col">${esc(t('window', { w: '' }).trim())}</th><th scope="col">${esc(t('held'))}</th>
+      </tr></thead><tbody>${conditionRows(a)}</tbody></table></div>
+      <p class="sub">${esc(t('evidence', { n: (a.evidence || []).length }))}</p>
+    </article>`;
+  }
+  // The newest alerts as cards; older ones behind a disclosure widget (open
+  // when the linked alert is among them).
+  function alertSection(alerts, linked) {
+    if (!alerts.length) return `<p class="empty">${esc(t('no_alerts'))}</p>`;
+    const SHOWN = 4;
+    const first = alerts.slice(0, SHOWN), rest = alerts.slice(SHOWN);
+    let html = `<div class="cards">${first.map(alertCard).join('')}</div>`;
+    if (rest.length) {
+      const open = linked && rest.some((a) => a.alert_id === linked) ? ' open' : '';
+      html += `<details class="more"${open}><summary>${esc(t('more_alerts', { n: rest.length }))}</summary>
+        <div class="cards">${rest.map(alertCard).join('')}</div></details>`;
+    }
+    return html;
+  }
+  function renderMunicipality(r, data) {
+    const min = data.disclosure_min_count;
+    const recent = (state.byCode[data.code] || {}).recent_alerts;
+    const groups = {};
+    for (const i of data.indicators) (groups[i.theme] = groups[i.theme] || []).push(i);
+    const tables = Object.keys(groups).sort().map((th) => `<h2>${esc(t('indicators'))}: ${esc(th)}</h2>
+      <div class="tablewrap"><table class="nav indicators" data-theme="${esc(th)}"><thead><tr>
+        <th scope="col">${esc(t('indicator'))}</th><th scope="col" class="num">${esc(t('count'))}</th>
+        <th scope="col" class="num">${esc(t('value'))}</th><th scope="col" class="num">${esc(t('national'))}</th>
+        <th scope="col" class="num">${esc(t('index'))}</th><th scope="col">${esc(t('position'))}</th>
+        <th scope="col" class="num">${esc(t('percentile'))}</th><th scope="col">${esc(t('history'))}</th>
+      </tr></thead><tbody>${groups[th].map((i) => `<tr data-indicator="${esc(indicatorKey(i))}"${i.suppressed ? ' data-suppressed="true"' : ''}>
+        <th scope="row"><a class="rowlink" data-key="ind-${esc(indicatorKey(i))}" href="${routeHash('ranking', [i.pack, i.id], {})}">${esc(i.title || i.id)}</a>
+          <div class="sub">${esc(t('aggregate_' + i.aggregate))}${i.window ? ' · ' + esc(t('window', { w: i.window })) : ''}</div></th>
+        <td class="num" data-col="count">${i.aggregate === 'value' ? '–' : countCell(i, min)}</td>
+        <td class="num" data-col="main">${i.suppressed ? '<span class="suppressed">–</span>' : mainValue(i, i)}</td>
+        <td class="num">${nationalValue(i, i.national_rate)}</td>
+        <td class="num" data-col="index">${indexCell(i)}</td>
+        <td>${positionBar(i)}</td>
+        <td class="num">${i.suppressed ? '<span class="suppressed">–</span>' : fmt(i.percentile)}</td>
+        <td>${sparkline(i.history || [], i[mainField(i)] === undefined ? null : i.national_rate)}</td>
+      </tr>`).join('')}</tbody></table></div>`).join('');
+    const alerts = data.alerts || [];
+    const moreOpen = !!($('details.more') && $('details.more').open);
+    $('#main').innerHTML = `<h1 id="view-title">${esc(data.name)} <small class="sub">${esc(data.code)}</small></h1>
+      <p class="sub">${esc(t('muni_sub', { province: data.province, pop: fmt(data.population, { int: true }), n: recent === undefined ? alerts.length : recent }))}</p>
+      <h2 id="alerts-h">${esc(t('recent_alerts'))}</h2>
+      <section aria-labelledby="alerts-h">${alertSection(alerts, r.query.alert)}</section>
+      ${tables}`;
+    if (moreOpen && $('details.more')) $('details.more').open = true;
+    document.title = data.name + ' – zicht';
+    if (r.query.alert) {
+      const card = document.getElementById('alert-' + r.query.alert);
+      if (card && !state.focusedAlert) { card.focus(); card.scrollIntoView({ block: 'start' }); state.focusedAlert = true; }
+    }
+  }
+
+  // (4) alerts
+  function renderAlertsShell(r) {
+    const sevs = ['info', 'low', 'medium', 'high', 'critical'];
+    $('#main').innerHTML = `<h1 id="view-title">${esc(t('alerts_title'))}</h1>
+      <form class="controls" role="search" onsubmit="return false">
+        <label>${esc(t('severity'))}<select id="f-sev"><option value="">${esc(t('all_severities'))}</option>${
+          sevs.map((s) => `<option value="${s}"${r.query.severity === s ? ' selected' : ''}>≥ ${esc(t('sev_' + s))}</option>`).join('')}</select></label>
+        <label>${esc(t('province'))}<select id="f-province">${provinceOptions(r.query.province || '')}</select></label>
+        <label>${esc(t('search'))}<input id="f-q" type="search" autocomplete="off" value="${esc(r.query.q || '')}"></label>
+      </form>
+      <div class="tablewrap"><table class="nav" id="alerts"><caption id="alerts-cap"></caption><thead><tr>
+        <th scope="col">${esc(t('emitted'))}</th><th scope="col">${esc(t('event_time'))}</th><th scope="col">${esc(t('severity'))}</th>
+        <th scope="col">${esc(t('rule'))}</th><th scope="col">${esc(t('municipality'))}</th><th scope="col">${esc(t('pack'))}</th>
+        <th scope="col">${esc(t('conditions'))}</th></tr></thead><tbody></tbody></table></div>`;
+    $('#f-sev').addEventListener('change', (e) => { setQuery({ severity: e.target.value }); renderData(); });
+    $('#f-province').addEventListener('change', (e) => { setQuery({ province: e.target.value }); renderData(); });
+    $('#f-q').addEventListener('input', (e) => { setQuery({ q: e.target.value }); renderData(); });
+  }
+  function renderAlertsData(r) {
+    const order = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
+    const minSev = r.query.severity ? order[r.query.severity] : -1;
+    const prov = r.query.province || '';
+    const q = (r.query.q || '').trim().toLowerCase();
+    const rows = state.alerts.filter((a) => (order[a.severity] ?? 0) >= minSev &&
+      (!prov || (state.byCode[a.municipality] || {}).province === prov) &&
+      (!q || (a.municipality_name || '').toLowerCase().includes(q) || a.municipality.toLowerCase() === q)).slice(0, 500);
+    $('#alerts-cap').textContent = t('alerts_caption', { n: rows.length });
+    $('#alerts tbody').innerHTML = rows.map((a) => {
+      const rule = state.rules[a.pack + '/' + a.rule] || {};
+      const conds = (a.conditions || []).filter((c) => c.held).map((c) =>
+        `${esc(c.indicator)} ${esc(c.measure)} ${esc(c.op)} ${fmt(c.value)}`).join('; ');
+      return `<tr data-alert="${esc(a.alert_id)}" data-code="${esc(a.municipality)}">
+        <td>${fmtTime(a.emitted_at)}</td><td>${fmtTime(a.event_time)}</td><td>${sevBadge(a.severity)}</td>
+        <td>${esc(rule.title || a.rule)}<div class="sub">${esc(a.rule)}</div></td>
+        <th scope="row"><a class="rowlink" data-key="al-${esc(a.alert_id)}" href="${routeHash('municipality', [a.municipality], { alert: a.alert_id })}">${esc(a.municipality_name || a.municipality)}</a></th>
+        <td>${esc(a.pack)}</td><td class="sub">${conds}</td></tr>`;
+    }).join('');
+  }
+
+  // --------------------------------------------------------- view control
+  function renderShell() {
+    const r = state.route;
+    applyStaticText();
+    if (r.view === 'ranking' || r.view === 'map') {
+      const ind = currentIndicator(r);
+      if (!ind) { $('#main').innerHTML = `<p class="empty">${esc(t('no_indicators'))}</p>`; return; }
+      document.title = (r.view === 'map' ? t('nav_map') : t('nav_ranking')) + ': ' + (ind.title || ind.id) + ' – zicht';
+      if (r.view === 'ranking') renderRankingShell(r, ind); else renderMapShell(r, ind);
+    } else if (r.view === 'alerts') {
+      document.title = t('alerts_title') + ' – zicht';
+      renderAlertsShell(r);
+    } else if (r.view === 'municipality') {
+      if (!state.data) $('#main').innerHTML = `<p class="loading">${esc(t('loading'))}</p>`;
+    } else {
+      $('#main').innerHTML = `<p class="error">${esc(t('not_found', { what: location.hash }))}</p>`;
+    }
+  }
+  // Re-renders the data part of the view, keeping keyboard focus where it was.
+  function renderData() {
+    const r = state.route;
+    const active = document.activeElement;
+    const key = active && active.dataset ? active.dataset.key : null;
+    const d = state.data;
+    if ((r.view === 'ranking' || r.view === 'map') && d) {
+      const ind = currentIndicator(r);
+      if (r.view === 'ranking') renderRankingData(r, ind, d); else renderMapData(r, ind, d);
+    } else if (r.view === 'municipality' && d) {
+      renderMunicipality(r, d);
+    } else if (r.view === 'alerts') {
+      renderAlertsData(r);
+    }
+    if (key) { const el = document.querySelector(`[data-key="${CSS.escape(key)}"]`); if (el) el.focus(); }
+  }
+
+  let refreshing = false;
+  let pending = null;  // a refresh asked for while one was running (true: forced)
+  function routeKey(r) { return r.view + '/' + r.parts.join('/'); }
+  async function refresh(force) {
+    if (refreshing) { pending = pending || !!force; return; }
+    refreshing = true;
+    try {
+      const status = await getJson('/api/v1/status');
+      const key = [status.records, status.alerts, status.event_time, status.rule_set_version].join('|');
+      const changed = key !== state.statusKey;
+      if (state.status && status.rule_set_version !== state.status.rule_set_version) { await loadStatic(); renderShell(); force = true; }
+      state.status = status;
+      state.statusKey = key;
+      renderStatus();
+      const r = state.route;
+      const viewKey = routeKey(r);
+      // Only what changed: the view's data is fetched again when the engine
+      // processed something (or the view changed), alerts only since the newest.
+      if (!changed && !force && state.dataKey === viewKey) return;
+      if (changed || !state.alertsSince || r.view === 'alerts') await loadAlerts();
+      let data;
+      try {
+        data = await fetchViewData(r);
+      } catch (e) {
+        if (e.status === 404 && r.view === 'municipality') {
+          $('#main').innerHTML = `<p class="error">${esc(t('not_found', { what: r.parts[0] }))}</p>`;
+          state.dataKey = viewKey;
+          return;
+        }
+        throw e;
+      }
+      if (routeKey(state.route) !== viewKey) { pending = true; return; }  // navigated meanwhile
+      state.data = data;
+      state.dataKey = viewKey;
+      renderData();
+      say(t('updated', { t: new Date().toLocaleTimeString(locale()) }));
+      document.body.dataset.ready = 'true';
+    } catch (e) {
+      say(t('offline', { e: e.message }), true);
+    } finally {
+      refreshing = false;
+      if (pending !== null) { const f = pending; pending = null; refresh(f); }
+    }
+  }
+
+  function onRoute() {
+    const prev = state.route;
+    state.route = parseRoute();
+    state.focusedAlert = false;
+    const sameView = prev && prev.view === state.route.view && prev.parts.join('/') === state.route.parts.join('/');
+    if (!sameView) { state.data = null; state.dataKey = ''; document.body.dataset.ready = 'false'; }
+    renderShell();
+    if (state.data) renderData();
+    refresh(true);
+    if (prev && !sameView) $('#main').focus();
+  }
+
+  // Arrow keys move between the rows of a data table (one link per row).
+  document.addEventListener('keydown', (e) => {
+    const link = e.target.closest && e.target.closest('table.nav a.rowlink');
+    if (!link) return;
+    const links = $$('a.rowlink', link.closest('table'));
+    const i = links.indexOf(link);
+    let j = null;
+    if (e.key === 'ArrowDown') j = i + 1;
+    else if (e.key === 'ArrowUp') j = i - 1;
+    else if (e.key === 'PageDown') j = i + 10;
+    else if (e.key === 'PageUp') j = i - 10;
+    else if (e.key === 'Home' && e.ctrlKey) j = 0;
+    else if (e.key === 'End' && e.ctrlKey) j = links.length - 1;
+    if (j === null) return;
+    e.preventDefault();
+    links[Math.max(0, Math.min(links.length - 1, j))].focus();
+  });
+  for (const b of $$('.lang button')) {
+    b.addEventListener('click', () => {
+      lang = b.dataset.lang;
+      localStorage.setItem('zicht.lang', lang);
+      renderShell();
+      renderData();
+      renderStatus();
+    });
+  }
+  window.addEventListener('hashchange', onRoute);
+
+  (async function start() {
+    state.route = parseRoute();
+    applyStaticText();
+    for (;;) {
+      try { await loadStatic(); break; } catch (e) { say(t('offline', { e: e.message }), true); await new Promise((res) => setTimeout(res, 2000)); }
+    }
+    if (!location.hash) history.replaceState(null, '', '#/ranking');
+    onRoute();
+    setInterval(() => refresh(false), POLL_MS);
+  })();
+})();

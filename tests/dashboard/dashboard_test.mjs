@@ -1,0 +1,310 @@
+// Browser tests of the dashboard: a real `zicht run` on a generated feed, the
+// page in Debian's Chromium driven by playwright-core. Run by
+// scripts/dashboard-test (ctest: dashboard_browser_test, label integration).
+//
+// Environment: ZICHT_BIN (the zicht binary), ZICHT_SOURCE_DIR (repository
+// root), ZICHT_DASHBOARD_NODE_MODULES (folder whose node_modules holds
+// playwright-core), ZICHT_CHROMIUM (default /usr/bin/chromium),
+// ZICHT_SCREENSHOTS=1 to write docs/screenshots/*.png.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = process.env.ZICHT_SOURCE_DIR;
+const ZICHT = process.env.ZICHT_BIN;
+const CHROMIUM = process.env.ZICHT_CHROMIUM || '/usr/bin/chromium';
+const require = createRequire(path.join(process.env.ZICHT_DASHBOARD_NODE_MODULES, 'package.json'));
+const { chromium } = require('playwright-core');
+
+const SEED = 11;
+const DAYS = 365;
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'zicht-dashboard-'));
+const shots = process.env.ZICHT_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : path.join(tmp, 'screenshots');
+mkdirSync(shots, { recursive: true });
+
+// The shipped ondermijning pack when it is there, else the SPEC example pack.
+const SHIPPED = path.join(ROOT, 'config', 'rules', 'ondermijning.yaml');
+const PACK = existsSync(SHIPPED) ? SHIPPED : path.join(ROOT, 'tests', 'rules', 'data', 'spec_example.yaml');
+// A drug indicator of that pack: synthetic labs are rare nationally and 40 % of
+// a drug_production anomaly's extra findings, so planted municipalities stand out.
+const DRUG = existsSync(SHIPPED) ? { pack: 'ondermijning', id: 'synthetic_labs' } : { pack: 'ondermijning-example', id: 'drug_sites' };
+
+let engine;
+let engineLog = '';
+let base;
+let context;
+let page;
+let truth;
+let eventsFile;
+const external = [];
+const pageErrors = [];
+
+async function api(p) {
+  const r = await fetch(base + p);
+  assert.equal(r.status, 200, `${p}: HTTP ${r.status}`);
+  return r.json();
+}
+function sleep(ms) { return new Promise((res) => setTimeout(res, ms)); }
+async function until(what, fn, timeoutMs = 120000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => null);
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n--- zicht log ---\n${engineLog.slice(-3000)}`);
+    await sleep(500);
+  }
+}
+async function open(hash) {
+  await page.goto(base + '/' + hash);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
+}
+async function shot(name) {
+  await page.screenshot({ path: path.join(shots, name + '.png'), fullPage: false });
+}
+
+before(async () => {
+  eventsFile = path.join(tmp, 'events.jsonl');
+  const truthFile = path.join(tmp, 'truth.jsonl');
+  execFileSync(ZICHT, ['generate', '--days', String(DAYS), '--seed', String(SEED), '--municipalities',
+    path.join(ROOT, 'config', 'reference', 'municipalities.csv'), '--anomalies', truthFile, '-o', eventsFile],
+  { stdio: ['ignore', 'ignore', 'inherit'] });
+  truth = readFileSync(truthFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = readFileSync(eventsFile, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
+  const config = path.join(tmp, 'engine.yaml');
+  writeFileSync(config, [
+    `source: { file: { path: ${JSON.stringify(eventsFile)}, follow: true } }`,
+    `sinks:`,
+    `  alerts: { file: ${JSON.stringify(path.join(tmp, 'alerts.jsonl'))} }`,
+    `  dead_letter: { file: ${JSON.stringify(path.join(tmp, 'dead-letter.jsonl'))} }`,
+    `state: { dir: ${JSON.stringify(path.join(tmp, 'state'))} }`,
+    `rules: [${JSON.stringify(PACK)}]`,
+    `reference: { municipalities: ${JSON.stringify(path.join(ROOT, 'config', 'reference', 'municipalities.csv'))} }`,
+    `http: { port: 0, bind: 127.0.0.1 }`,
+    `allowed_lateness: 1d`, ''].join('\n'));
+  engine = spawn(ZICHT, ['run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const s of [engine.stdout, engine.stderr]) s.on('data', (d) => { engineLog += d.toString(); });
+  const port = await until('the HTTP port in the log', async () => (engineLog.match(/http on [^\s]*:(\d+)/) || [])[1], 30000);
+  base = `http://127.0.0.1:${port}`;
+  // Processed: every line of the feed read (blank lines are skipped, not counted).
+  await until('the feed to be processed', async () => (await api('/api/v1/status')).records >= lines, 240000);
+
+  const profile = path.join(tmp, 'chromium-profile');
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 1000 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  context.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) external.push(r.url()); });
+  page = context.pages()[0] || await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+});
+
+after(async () => {
+  if (context) await context.close();
+  if (engine) {
+    engine.kill('SIGTERM');
+    await new Promise((res) => { engine.once('exit', res); setTimeout(res, 10000); });
+  }
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+test('ranking of a drug indicator puts the planted drug anomalies at the top', async () => {
+  const planted = new Set(truth.filter((a) => a.kind === 'drug_production' || a.kind === 'combined').map((a) => a.municipality));
+  assert.ok(planted.size >= 2, `the feed plants drug anomalies (${[...planted]})`);
+  await open(`#/ranking/${DRUG.pack}/${DRUG.id}`);
+  await page.waitForSelector('#ranking tbody tr');
+  const rows = await page.$$eval('#ranking tbody tr', (trs) => trs.map((tr) => ({
+    code: tr.dataset.code, rank: tr.cells[0].textContent.trim(), index: tr.querySelector('[data-col=index] .idx').className })));
+  assert.equal(rows.length, 342);
+  // The table shows the API's order.
+  const ranking = await api(`/api/v1/indicators/${DRUG.id}?pack=${DRUG.pack}`);
+  assert.deepEqual(rows.slice(0, 20).map((r) => r.code), ranking.municipalities.slice(0, 20).map((m) => m.code));
+  const top = rows.slice(0, planted.size + 2).map((r) => r.code);
+  for (const code of planted) assert.ok(top.includes(code), `planted ${code} in the top ${top.length}: ${top}`);
+  assert.ok(planted.has(rows[0].code), `rank 1 (${rows[0].code}) is a planted municipality`);
+  assert.match(rows[0].index, /cls-6/, 'rank 1 is coloured "well above"');
+  // The province filter keeps only that province.
+  await page.selectOption('#f-province', 'Zeeland');
+  const provs = await page.$$eval('#ranking tbody tr', (trs) => trs.map((tr) => tr.cells[2].textContent.trim()));
+  assert.ok(provs.length === 13 && provs.every((p) => p === 'Zeeland'), `13 Zeeland rows, got ${provs.length}`);
+  await page.selectOption('#f-province', '');
+  await shot('ranking');
+});
+
+test('map of the Netherlands is coloured by the indicator and a municipality opens on click', async () => {
+  await open(`#/map/${DRUG.pack}/${DRUG.id}`);
+  const paths = await page.$$eval('#map path.m', (ps) => ps.map((p) => ({ code: p.dataset.code, cls: p.dataset.class, fill: p.getAttribute('fill') })));
+  assert.equal(paths.length, 342, 'one path per municipality');
+  assert.ok(paths.every((p) => /^GM\d{4}$/.test(p.code)));
+  assert.ok(paths.some((p) => p.cls === '6') && paths.some((p) => p.cls === 'suppressed'), 'well-above and suppressed drawn');
+  const ranking = await api(`/api/v1/indicators/${DRUG.id}?pack=${DRUG.pack}`);
+  const first = ranking.municipalities[0];
+  assert.equal(paths.find((p) => p.code === first.code).cls, '6', `${first.name} drawn "well above"`);
+  const suppressed = ranking.municipalities.find((m) => m.suppressed);
+  if (suppressed) assert.equal(paths.find((p) => p.code === suppressed.code).fill, 'url(#hatch)');
+  await shot('map');
+  // An indicator with many events in every municipality spreads over the scale.
+  const broad = existsSync(SHIPPED) ? 'ondermijning/cash_reports' : 'ondermijning-example/cash_reports';
+  await open(`#/map/${broad}`);
+  const classes = new Set(await page.$$eval('#map path.m', (ps) => ps.map((p) => p.dataset.class)));
+  assert.ok(['0', '1', '2', '3', '4', '5', '6'].filter((c) => classes.has(c)).length >= 4, `classes ${[...classes]}`);
+  await page.click('#map path[data-code="GM0363"]');
+  await page.waitForFunction(() => location.hash === '#/municipality/GM0363');
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.match(await page.textContent('h1'), /Amsterdam/);
+});
+
+test('municipality page explains an alert: conditions with observed values and thresholds', async () => {
+  const { alerts } = await api('/api/v1/alerts?limit=1000');
+  assert.ok(alerts.length > 0, 'the feed raised alerts');
+  const alert = alerts.find((a) => a.conditions.some((c) => c.held && c.observed !== null && !c.suppressed));
+  assert.ok(alert, 'an alert with a shown, held condition');
+  await open(`#/municipality/${alert.municipality}?alert=${alert.alert_id}`);
+  const card = await page.waitForSelector(`[data-alert="${alert.alert_id}"]`);
+  assert.ok(await card.isVisible());
+  const rows = await card.$$eval('table.conditions tbody tr', (trs) => trs.map((tr) => Array.from(tr.cells).map((c) => c.textContent.trim())));
+  assert.equal(rows.length, alert.conditions.length);
+  alert.conditions.forEach((c, i) => {
+    const [indicator, measure, threshold, observed, count, , window, held] = rows[i];
+    assert.equal(indicator, c.indicator);
+    assert.equal(measure, c.measure);
+    assert.ok(threshold.startsWith(c.op), `threshold "${threshold}" starts with ${c.op}`);
+    if (c.observed !== null) assert.notEqual(observed, '–');
+    if (c.count !== null) assert.equal(count.replace(/\D/g, ''), String(c.count));
+    assert.equal(window, c.window || '');
+    assert.match(held, c.held ? /✓/ : /✗/);
+  });
+  // Every indicator of the pack is listed, with a trend line where shown.
+  const muni = await api(`/api/v1/municipalities/${alert.municipality}`);
+  assert.equal(await page.$$eval('table.indicators tbody tr', (trs) => trs.length), muni.indicators.length);
+  assert.ok(await page.$$eval('table.indicators svg.spark polyline', (p) => p.length) > 0, 'sparklines drawn');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot('municipality');
+});
+
+test('small counts are suppressed in the JSON and never shown in the page', async () => {
+  const ranking = await api(`/api/v1/indicators/${DRUG.id}?pack=${DRUG.pack}`);
+  const min = ranking.disclosure_min_count;
+  assert.equal(min, 5);
+  // JSON: no count below the minimum anywhere, and nothing derived from one.
+  for (const m of ranking.municipalities) {
+    if (m.count !== null) assert.ok(m.count >= min, `${m.code} count ${m.count}`);
+  }
+  const hidden = ranking.municipalities.find((m) => m.suppressed);
+  assert.ok(hidden, 'some municipality has fewer than 5 events');
+  for (const k of ['count', 'value', 'rate', 'expected', 'national_ratio', 'national_zscore', 'poisson_p', 'percentile', 'trend_ratio']) {
+    assert.equal(hidden[k], null, `${hidden.code}.${k} is null`);
+  }
+  const muni = await api(`/api/v1/municipalities/${hidden.code}`);
+  const ind = muni.indicators.find((i) => i.id === DRUG.id && i.pack === DRUG.pack);
+  assert.equal(ind.suppressed, true);
+  assert.equal(ind.count, null);
+  assert.deepEqual(ind.history, []);
+  const { alerts } = await api('/api/v1/alerts?limit=1000');
+  for (const a of alerts) {
+    // (A reference indicator's condition counts no events: no window, count 0.)
+    for (const c of a.conditions) if (typeof c.count === 'number' && c.window) assert.ok(c.count >= min, `alert condition count ${c.count}`);
+  }
+
+  // DOM, ranking: every count cell is "< 5" or a number of at least 5.
+  await open(`#/ranking/${DRUG.pack}/${DRUG.id}`);
+  const cells = await page.$$eval('#ranking tbody tr', (trs) => trs.map((tr) => ({
+    code: tr.dataset.code, count: tr.querySelector('[data-col=count]').textContent.trim(),
+    main: tr.querySelector('[data-col=main]').textContent.trim(), index: tr.querySelector('[data-col=index]').textContent.trim(),
+    pct: tr.cells[7].textContent.trim() })));
+  for (const c of cells) {
+    if (c.count.startsWith('<')) {
+      assert.equal(c.count.replace(/\s/g, ''), '<5');
+      assert.deepEqual([c.main, c.index, c.pct], ['–', '–', '–'], `${c.code}: nothing derived from a hidden count`);
+    } else {
+      assert.ok(Number(c.count.replace(/\./g, '')) >= min, `${c.code} shows count ${c.count}`);
+    }
+  }
+  const row = cells.find((c) => c.code === hidden.code);
+  assert.equal(row.count.replace(/\s/g, ''), '<5');
+
+  // DOM, municipality page: the same indicator row shows no figure and no trend.
+  await open(`#/municipality/${hidden.code}`);
+  const tr = await page.waitForSelector(`tr[data-indicator="${DRUG.pack}/${DRUG.id}"]`);
+  assert.equal((await tr.$eval('[data-col=count]', (e) => e.textContent)).replace(/\s/g, ''), '<5');
+  assert.equal((await tr.$eval('[data-col=main]', (e) => e.textContent)).trim(), '–');
+  assert.equal((await tr.$eval('[data-col=index]', (e) => e.textContent)).trim(), '–');
+  assert.equal(await tr.$$eval('polyline', (p) => p.length), 0, 'no history line');
+  // No condition cell of a shown alert holds a count below the minimum.
+  const counts = await page.$$eval('table.conditions [data-col=count]', (tds) => tds.map((td) => td.textContent.trim()));
+  for (const c of counts) assert.ok(c.startsWith('<') || c === '–' || Number(c.replace(/\./g, '')) >= min, `condition count ${c}`);
+});
+
+test('alerts list shows rule, severity, municipality and time and links to the municipality page', async () => {
+  const { alerts } = await api('/api/v1/alerts?limit=1000');
+  await open('#/alerts');
+  await page.waitForSelector('#alerts tbody tr');
+  const rows = await page.$$eval('#alerts tbody tr', (trs) => trs.map((tr) => ({ id: tr.dataset.alert, text: tr.textContent })));
+  assert.equal(rows.length, Math.min(alerts.length, 500));
+  assert.equal(rows[0].id, alerts[0].alert_id, 'newest first, as the API');
+  const a = alerts[0];
+  assert.ok(rows[0].text.includes(a.municipality_name) && rows[0].text.includes(a.rule));
+  assert.match(rows[0].text, /UTC/);
+  await shot('alerts');
+  await page.click(`#alerts tr[data-alert="${a.alert_id}"] a.rowlink`);
+  await page.waitForFunction((code) => location.hash.startsWith('#/municipality/' + code), a.municipality);
+  await page.waitForSelector(`article[data-alert="${a.alert_id}"]`);
+  assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.dataset.alert), a.alert_id, 'linked alert focused');
+});
+
+test('keyboard: visible focus, arrow keys move through table rows; language switch', async () => {
+  await open(`#/ranking/${DRUG.pack}/${DRUG.id}`);
+  const links = await page.$$('#ranking a.rowlink');
+  await links[0].focus();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  const focused = await page.evaluate(() => document.activeElement.closest('tr').dataset.code);
+  assert.equal(focused, await links[2].evaluate((a) => a.closest('tr').dataset.code));
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(outline, 'none', 'focused row link has a visible outline');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => location.hash.startsWith('#/municipality/'));
+  // Every control has an accessible name (its label).
+  await open(`#/ranking/${DRUG.pack}/${DRUG.id}`);
+  for (const id of ['f-theme', 'f-indicator', 'f-province', 'f-q']) {
+    assert.ok((await page.$eval(`#${id}`, (e) => e.labels.length && e.labels[0].textContent.trim())), `#${id} labelled`);
+  }
+  assert.equal(await page.getAttribute('html', 'lang'), 'nl', 'Dutch by default');
+  assert.equal((await page.textContent('nav a[data-view="ranking"]')).trim(), 'Ranglijst');
+  await page.click('button[data-lang="en"]');
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  assert.equal((await page.textContent('nav a[data-view="ranking"]')).trim(), 'Ranking');
+  assert.match(await page.textContent('h1'), /^Ranking:/);
+  await page.click('button[data-lang="nl"]');
+  assert.equal((await page.textContent('nav a[data-view="alerts"]')).trim(), 'Meldingen');
+});
+
+test('live update: new events show up without reloading the page', async () => {
+  const ranking = await api(`/api/v1/indicators/${DRUG.id}?pack=${DRUG.pack}`);
+  const target = ranking.municipalities.find((m) => m.suppressed);
+  await open(`#/ranking/${DRUG.pack}/${DRUG.id}`);
+  await page.evaluate(() => { window.__notReloaded = true; });
+  const before = await page.textContent(`#ranking tr[data-code="${target.code}"] [data-col=count]`);
+  assert.equal(before.replace(/\s/g, ''), '<5');
+  // 12 more synthetic labs in that municipality at the current event time.
+  const status = await api('/api/v1/status');
+  const extra = [];
+  for (let i = 0; i < 12; i++) {
+    extra.push(JSON.stringify({ type: 'drug_finding', id: `dashboard-live-${i}`, time: status.event_time,
+      municipality: target.code, kind: 'synthetic_lab', property: 'residential' }));
+  }
+  appendFileSync(eventsFile, extra.join('\n') + '\n');
+  await page.waitForFunction((code) => {
+    const td = document.querySelector(`#ranking tr[data-code="${code}"] [data-col=count]`);
+    return td && !td.textContent.includes('<') && Number(td.textContent.replace(/\D/g, '')) >= 12;
+  }, target.code, { timeout: 60000 });
+  assert.equal(await page.evaluate(() => window.__notReloaded), true, 'same page, not reloaded');
+  assert.deepEqual(external, [], 'the page loads nothing from outside the engine');
+  assert.deepEqual(pageErrors, [], 'no script errors');
+});
