@@ -51,17 +51,33 @@ class Errors {
  public:
   explicit Errors(std::string file) : file_(std::move(file)) {}
   void Add(Mark m, std::string message) {
-    if (list_.size() < 200)
-      list_.push_back(fmt::format("{}:{}:{}: {}", file_, m.line, m.column, message));
+    if (list_.size() < 200) {
+      list_.push_back(
+          {m.line, m.column, fmt::format("{}:{}:{}: {}", file_, m.line, m.column, message)});
+    }
   }
   void Add(const YAML::Node& n, std::string message) { Add(MarkOf(n), std::move(message)); }
+  // A message that carries its own position (rule packs, tables).
+  void AddRaw(std::string text) { list_.push_back({0, 0, std::move(text)}); }
   bool empty() const { return list_.empty(); }
-  std::vector<std::string>& list() { return list_; }
-  const std::string& file() const { return file_; }
+  // The messages in file order.
+  std::vector<std::string> Take() {
+    std::stable_sort(list_.begin(), list_.end(), [](const Entry& a, const Entry& b) {
+      return a.line != b.line ? a.line < b.line : a.column < b.column;
+    });
+    std::vector<std::string> out;
+    for (Entry& e : list_) out.push_back(std::move(e.text));
+    list_.clear();
+    return out;
+  }
 
  private:
+  struct Entry {
+    int line, column;
+    std::string text;
+  };
   std::string file_;
-  std::vector<std::string> list_;
+  std::vector<Entry> list_;
 };
 
 std::string_view KindOf(const YAML::Node& n) {
@@ -128,7 +144,9 @@ class MapView {
     std::vector<std::string> names(known.begin(), known.end());
     std::set<std::string> seen;
     for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& k = it->first;
+      // Copies: `it->` yields a proxy that dies with the expression.
+      const YAML::Node k = it->first;
+      const YAML::Node v = it->second;
       if (!k.IsScalar()) {
         errors->Add(k, fmt::format("a key of {} must be a name, not {}", what, KindOf(k)));
         continue;
@@ -143,7 +161,7 @@ class MapView {
                                    DidYouMean(key, names), Join(names)));
         continue;
       }
-      entries_.push_back({key, k, it->second});
+      entries_.push_back({key, k, v});
     }
   }
   struct Entry {
@@ -507,20 +525,20 @@ class TestFileParser {
     load.reference_base_dir = repo_root_.empty() ? std::string() : repo_root_.string();
     rules::RuleSetLoadResult loaded = rules::LoadRuleSet(packs, load);
     if (!loaded.rule_set) {
-      for (const rules::Diagnostic& d : loaded.errors) errors_->list().push_back(d.ToString());
+      for (const rules::Diagnostic& d : loaded.errors) errors_->AddRaw(d.ToString());
       if (loaded.errors.empty()) errors_->Add(root, "the rule packs could not be loaded");
       return false;
     }
     auto table = MunicipalityTable::Load(municipalities);
     if (!table.ok()) {
-      errors_->list().push_back(table.status().message());
+      errors_->AddRaw(table.status().message());
       return false;
     }
     PlanOptions plan_options;
     plan_options.allowed_lateness_ms = allowed_lateness_;
     auto plan = Plan::Build(loaded.rule_set, *table, plan_options);
     if (!plan.ok()) {
-      errors_->list().push_back(plan.status().message());
+      errors_->AddRaw(plan.status().message());
       return false;
     }
     plan_ = *plan;
@@ -1500,15 +1518,18 @@ void GenerateBackground(const BackgroundSpec& b, const MunicipalityTable& table,
   }
 }
 
-int64_t BackgroundSize(const BackgroundSpec& b, const MunicipalityTable& table) {
+// An upper bound of the events a background generates (in double: a
+// mistyped rate may be astronomically large).
+double BackgroundSize(const BackgroundSpec& b, const MunicipalityTable& table) {
   double n = 0;
   for (size_t m = 0; m < table.size(); ++m) {
     if (b.include[m]) {
       n += b.per_1000_per_day * static_cast<double>(table.at(m).population) / 1000.0 *
-           static_cast<double>(b.to - b.from) / static_cast<double>(kMsPerDay);
+               static_cast<double>(b.to - b.from) / static_cast<double>(kMsPerDay) +
+           1;
     }
   }
-  return static_cast<int64_t>(n) + static_cast<int64_t>(table.size());
+  return n;
 }
 
 class CaseRunner {
@@ -1521,12 +1542,12 @@ class CaseRunner {
     result.name = c.name;
     result.line = c.line;
     std::vector<EventItem> events;
-    int64_t planned = static_cast<int64_t>(c.events.size());
+    double planned = static_cast<double>(c.events.size());
     for (const BackgroundSpec& b : c.background)
       planned += BackgroundSize(b, plan_->municipalities());
-    if (planned > options_.max_events) {
+    if (!(planned <= static_cast<double>(options_.max_events))) {
       result.failure = fmt::format(
-          "    the case would feed about {} events, more than the limit of {}; lower "
+          "    the case would feed about {:.3g} events, more than the limit of {}; lower "
           "per_1000_per_day or shorten the background",
           planned, options_.max_events);
       return result;
@@ -1747,7 +1768,7 @@ RuleTestFileResult RunRuleTestFile(const std::string& path, const RuleTestOption
     root = YAML::Load(*text);
   } catch (const YAML::Exception& e) {
     errors.Add(Mark{std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1}, e.msg);
-    result.errors = std::move(errors.list());
+    result.errors = errors.Take();
     return result;
   }
   TestFileParser parser(path, options, &errors);
@@ -1759,7 +1780,7 @@ RuleTestFileResult RunRuleTestFile(const std::string& path, const RuleTestOption
     errors.Add(Mark{std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1}, e.msg);
   }
   if (!errors.empty()) {
-    result.errors = std::move(errors.list());
+    result.errors = errors.Take();
     return result;
   }
   CaseRunner runner(parser.plan(), parser.allowed_lateness(), options);
