@@ -16,6 +16,7 @@
 #include "zicht/base/csv.h"
 #include "zicht/base/file.h"
 #include "zicht/base/sha256.h"
+#include "zicht/base/text.h"
 
 namespace zicht::rules {
 
@@ -87,42 +88,8 @@ std::string JoinNames(const Range& names) {
   return out;
 }
 
-// Length of the valid UTF-8 sequence at s[i], or 0 if it is not one.
-size_t Utf8Length(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-  if (n == 0 || i + n > s.size() || (n == 2 && c < 0xc2)) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xc0) != 0x80) return 0;
-  }
-  if (n == 3 && ((c == 0xe0 && b(i + 1) < 0xa0) || (c == 0xed && b(i + 1) >= 0xa0))) return 0;
-  if (n == 4 && ((c == 0xf0 && b(i + 1) < 0x90) || c > 0xf4 || (c == 0xf4 && b(i + 1) >= 0x90))) {
-    return 0;
-  }
-  return n;
-}
-
-// User text inside a message: control bytes and invalid UTF-8 escaped, long
-// text cut, so that a message stays one readable line whatever the input.
-std::string Show(std::string_view s) {
-  std::string out;
-  const size_t limit = 160;
-  size_t i = 0;
-  while (i < s.size() && i < limit) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    const size_t n = Utf8Length(s, i);
-    if (n == 0 || c < 0x20 || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-      ++i;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
-  }
-  if (i < s.size()) out += "...";
-  return out;
-}
+// User text inside a message: one readable line whatever the input.
+std::string Show(std::string_view s) { return PrintableText(s); }
 
 std::string FormatMs(TimeMs ms) {
   if (ms % kMsPerDay == 0) return fmt::format("{}d", ms / kMsPerDay);
