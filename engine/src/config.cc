@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "zicht/base/file.h"
+#include "zicht/base/text.h"
 
 namespace zicht::engine {
 namespace {
@@ -27,7 +28,9 @@ class Errors {
     Add(m.line + 1, m.column + 1, std::move(message));
   }
   void Add(int line, int column, std::string message) {
-    errors_.push_back(fmt::format("{}:{}:{}: {}", file_, line, column, message));
+    // Quoted keys and values come from the file: one line per error, whatever they hold.
+    errors_.push_back(fmt::format("{}:{}:{}: {}", file_, line, column,
+                                  PrintableText(message, std::string::npos)));
   }
   bool empty() const { return errors_.empty(); }
   std::string Joined() const { return fmt::format("{}", fmt::join(errors_, "\n")); }
@@ -214,8 +217,12 @@ const std::vector<Property>& Registry() {
         String([](EngineConfig* c) -> std::string& { return File(c).path; }));
     add("source.file.follow", "bool", "false", "Keep reading as the file grows",
         Bool([](EngineConfig* c) -> bool& { return File(c).follow; }));
-    for (auto [name, member] : {std::pair{"alerts", &EngineConfig::alerts},
-                                std::pair{"dead_letter", &EngineConfig::dead_letter}}) {
+    for (const auto& sink : {std::pair{"alerts", &EngineConfig::alerts},
+                             std::pair{"dead_letter", &EngineConfig::dead_letter}}) {
+      // Plain variables: lambdas cannot capture structured bindings before C++20
+      // compilers implement P1091 (clang 16), and the fuzz build uses clang 14.
+      const char* name = sink.first;
+      SinkConfig EngineConfig::*member = sink.second;
       std::string base = std::string("sinks.") + name;
       std::string def_topic = std::string(name) == "alerts" ? "zicht.alerts" : "zicht.dead-letter";
       add(base + ".file", "string", "-", std::string("Write ") + name + " as JSONL to this file",
@@ -281,6 +288,9 @@ const std::vector<Property>& Registry() {
         DurationField([](EngineConfig* c) -> TimeMs& { return c->allowed_lateness_ms; }, true));
     add("dedup_horizon", "duration", "7d", "Event time within which a repeated type and id is a duplicate",
         DurationField([](EngineConfig* c) -> TimeMs& { return c->dedup_horizon_ms; }));
+    add("national_lag", "int", "0",
+        "Days national figures lag a partition's last closed day; >0 lets Kafka partitions run apart in event time (docs/consistency.md)",
+        Integer<int>([](EngineConfig* c) -> int& { return c->national_lag_days; }, 0, 7));
     add("reload.watch", "bool", "true", "Reload rule packs and reference files when they change (also on SIGHUP)",
         Bool([](EngineConfig* c) -> bool& { return c->watch_rules; }), false);
     add("reload.interval", "duration", "2s", "How often changed files are looked for",

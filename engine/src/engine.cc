@@ -357,6 +357,15 @@ Status Engine::Process(const connectors::SourceRecord& record, const std::string
   if ((++latency_sample_ & 63) == 0 && record.ingest_time > 0) {
     probe_->EventProcessed(static_cast<double>(options_.wall_clock() - record.ingest_time) / 1000.0);
   }
+  // Kafka: a partition that holds events back for national figures queues
+  // every later record of it, undecoded (it is decoded once, when released).
+  if (!route_by_municipality && record.partition >= 0 && record.partition < options_.partitions) {
+    PartitionState& part = Partition(record.partition);
+    if (part.owned && !part.pending.empty()) {
+      HoldBack(part, record, source_name, kMinTime, /*advanced=*/false, /*at_front=*/false);
+      return Status::Ok();
+    }
+  }
   DecodedEvent event;
   DecodeError error;
   if (!decoder_->Decode(record.payload, record.padded, &event, &error)) {
@@ -419,7 +428,7 @@ void Engine::HoldBack(PartitionState& part, const connectors::SourceRecord& reco
     part.pending.push_back(std::move(pe));
   }
   ++held_back_;
-  ++stats_.held_back;
+  if (!at_front) ++stats_.held_back;
 }
 
 Hash128 Engine::DedupKeyOf(const DecodedEvent& event) {
@@ -534,14 +543,16 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
 
 bool Engine::AdvanceClock(PartitionState& part, TimeMs now) {
   WindowStore& ws = *part.store;
-  const bool single = active_partitions_.size() <= 1;
-  if (!single && ws.has_clock()) {
+  if (ws.has_clock()) {
     // Step through every final bucket passed, publishing each, so national
     // figures exist for whatever bucket a slower partition is at.
     const bool hours = plan_->uses_hours();
     const TimeMs step = hours ? kMsPerHour : kMsPerDay;
     const int64_t target_final = FloorDiv(now - options_.allowed_lateness_ms, step) - 1;
-    for (int64_t f = ws.final_bucket(hours) + 1; f < target_final; ++f) {
+    // A jump far ahead (a clock error upstream) steps only through the last
+    // buckets that anyone can still ask for, not through years of them.
+    const int64_t keep = (hours ? 24 : 1) * (kReloadHistoryDays + options_.national_lag_days + 64);
+    for (int64_t f = std::max(ws.final_bucket(hours) + 1, target_final - keep); f < target_final; ++f) {
       ws.Advance((f + 1) * step + options_.allowed_lateness_ms);
       PublishNational(part);
     }
@@ -565,17 +576,20 @@ bool Engine::AdvanceClock(PartitionState& part, TimeMs now) {
   return NationalReady(part);
 }
 
+int64_t Engine::NationalBucket(const WindowStore& ws, bool hours) const {
+  return ws.final_bucket(hours) - (hours ? 24 * options_.national_lag_days : options_.national_lag_days);
+}
+
 bool Engine::NationalReady(PartitionState& part) const {
   if (active_partitions_.size() <= 1) return true;
   const WindowStore& ws = *part.store;
   // Once complete, figures for a final bucket stay complete: remember it.
-  if (part.ready_final_day == ws.final_bucket(false) && part.ready_final_hour == ws.final_bucket(true)) {
-    return true;
-  }
-  if (!national_->Complete(false, ws.final_bucket(false))) return false;
-  if (plan_->uses_hours() && !national_->Complete(true, ws.final_bucket(true))) return false;
-  part.ready_final_day = ws.final_bucket(false);
-  part.ready_final_hour = ws.final_bucket(true);
+  const int64_t day = NationalBucket(ws, false), hour = NationalBucket(ws, true);
+  if (part.ready_final_day == day && part.ready_final_hour == hour) return true;
+  if (!national_->Complete(false, day)) return false;
+  if (plan_->uses_hours() && !national_->Complete(true, hour)) return false;
+  part.ready_final_day = day;
+  part.ready_final_hour = hour;
   return true;
 }
 
@@ -609,7 +623,7 @@ MeasureInput Engine::Input(PartitionState& part, int indicator, int local) {
     in.national = &national_->ReferenceFigures(indicator);
   } else {
     in.store = &ws;
-    const int64_t final_bucket = ws.final_bucket(ws.series_hours(ind.series));
+    const int64_t final_bucket = NationalBucket(ws, ws.series_hours(ind.series));
     PartitionState::FiguresRef& ref = part.figures[static_cast<size_t>(indicator)];
     if (ref.final_bucket != final_bucket || !ref.figures) {
       ref.figures = national_->Figures(indicator, final_bucket);
@@ -764,7 +778,16 @@ TimeMs Engine::IdleTarget() const {
   // move a quiet partition to the same time.
   auto newest = national_->NewestPublished(false);
   if (!newest) return kMinTime;
-  return (*newest + 1) * kMsPerDay + options_.allowed_lateness_ms;
+  TimeMs target = (*newest + 1) * kMsPerDay + options_.allowed_lateness_ms;
+  // Hourly series: the newest closed hour may lie a day past the newest
+  // closed day; a partition moved only to the day would never close that
+  // hour and a neighbour waiting for it would wait forever.
+  if (plan_->uses_hours()) {
+    if (auto hour = national_->NewestPublished(true)) {
+      target = std::max(target, (*hour + 1) * kMsPerHour + options_.allowed_lateness_ms);
+    }
+  }
+  return target;
 }
 
 Status Engine::Drain() {
@@ -854,17 +877,34 @@ Status Engine::TryDrainBlocked() {
           continue;
         }
         pe.record.payload = pe.payload;
+        progress = true;
         DecodedEvent event;
         DecodeError error;
+        // Records queued undecoded (Kafka) meet their checks here.
         if (!decoder_->Decode(pe.record.payload, false, &event, &error)) {
-          return Status::Internal("a held-back event no longer decodes");
+          DeadLetter(error.reason, std::move(error.detail), pe.record, pe.source_name, part.id);
+          NoteProcessed(&part, pe.record);
+          continue;
+        }
+        const int owner = partition_of_[static_cast<size_t>(event.municipality)];
+        if (owner != part.id) {
+          DeadLetter(DeadLetterReason::kWrongPartition,
+                     fmt::format("municipality {} belongs to partition {}, not {}",
+                                 plan_->municipalities().at(static_cast<size_t>(event.municipality)).code,
+                                 owner, part.id),
+                     pe.record, pe.source_name, part.id);
+          NoteProcessed(&part, pe.record);
+          continue;
+        }
+        if (!pe.advanced && pe.record.next_offset <= part.applied_offset) {
+          ++stats_.skipped_replayed;
+          continue;
         }
         if (ProcessDecoded(part, event, pe.record, pe.source_name, pe.advanced) ==
             Outcome::kHeldBack) {
-          HoldBack(part, pe.record, pe.source_name, pe.time, /*advanced=*/true, /*at_front=*/true);
+          HoldBack(part, pe.record, pe.source_name, event.time, /*advanced=*/true, /*at_front=*/true);
           break;
         }
-        progress = true;
       }
     }
   }
@@ -1090,13 +1130,17 @@ Status Engine::Commit() {
   }
   for (auto& [sp, pos] : positions_) {
     // Resume at the first record not yet applied: the earliest held-back one.
+    // A partition's held-back records are in source order: its first one
+    // is the lowest.
     int64_t offset = pos.next_offset, line = pos.line;
     for (auto& part : partitions_) {
       for (const PendingEvent& pe : part->pending) {
-        if (!pe.tick && pe.record.partition == sp && pe.record.offset < offset) {
+        if (pe.tick) continue;
+        if (pe.record.partition == sp && pe.record.offset < offset) {
           offset = pe.record.offset;
           line = pe.record.line;
         }
+        break;
       }
     }
     std::string value;
@@ -1336,10 +1380,11 @@ Status Engine::LoadPartition(PartitionState& part) {
         return v.ok();
       }));
   ZICHT_RETURN_IF_ERROR(corrupt);
-  // Partitions that lag this one need its snapshots of earlier final buckets.
-  if (active_partitions_.size() > 1) {
-    national_->PublishHistory(part.id, false, ws, kReloadHistoryDays);
-    if (plan_->uses_hours()) national_->PublishHistory(part.id, true, ws, 24 * kReloadHistoryDays);
+  // Partitions that lag this one, and the national lag, need its snapshots
+  // of earlier final buckets.
+  national_->PublishHistory(part.id, false, ws, kReloadHistoryDays + options_.national_lag_days);
+  if (plan_->uses_hours()) {
+    national_->PublishHistory(part.id, true, ws, 24 * (kReloadHistoryDays + options_.national_lag_days));
   }
   PublishNational(part);
   return Status::Ok();
@@ -1441,6 +1486,10 @@ Status Engine::ApplyNationalSnapshot(std::string_view data) {
 }
 
 std::optional<int64_t> Engine::NewestFinalDay() const { return national_->NewestPublished(false); }
+std::optional<int64_t> Engine::FinalDayOf(int partition) const {
+  return national_->LatestOf(partition, false);
+}
+std::optional<int64_t> Engine::SlowestFinalDay() const { return national_->CompleteUpTo(false); }
 
 // ---------------------------------------------------------------------------
 // Queries

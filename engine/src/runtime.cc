@@ -323,6 +323,7 @@ Status EngineRuntime::Start() {
   m.probe = std::make_unique<PrometheusEngineProbe>(m.metrics.get(), *m.plan, probe_options);
   EngineOptions options;
   options.allowed_lateness_ms = config_.allowed_lateness_ms;
+  options.national_lag_days = config_.national_lag_days;
   options.dedup_horizon_ms = config_.dedup_horizon_ms;
   options.commit_every_records = config_.commit_every_records;
   if (m.kafka) {
@@ -446,8 +447,8 @@ int EngineRuntime::Run() {
       if (config_.kafka->stop_at_end && m.kafka->ReachedEnd()) {
         if (!engine.Drain().ok() || !commit()) return 1;
         const EngineStats& st = engine.stats();
-        spdlog::info("end of input reached: {} records, {} accepted, {} dead-lettered, {} alerts",
-                     st.records, st.accepted, st.dead_letters, st.alerts);
+        spdlog::info("end of input reached: {} records, {} accepted, {} dead-lettered, {} alerts ({} held back for national figures)",
+                     st.records, st.accepted, st.dead_letters, st.alerts, st.held_back);
         break;
       }
     } else if (!input_done) {

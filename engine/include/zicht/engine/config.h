@@ -67,6 +67,7 @@ struct EngineConfig {
   HttpConfig http;
   TimeMs allowed_lateness_ms = kMsPerDay;
   TimeMs dedup_horizon_ms = 7 * kMsPerDay;
+  int national_lag_days = 0;      // EngineOptions::national_lag_days
   bool watch_rules = true;        // reload changed rule packs and reference files
   TimeMs watch_interval_ms = 2000;
   bool exit_at_end = false;       // file source: exit once the input is processed

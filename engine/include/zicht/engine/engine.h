@@ -58,6 +58,10 @@ struct EngineOptions {
   bool incremental_evaluation = true;
   // Alerts kept in memory for the API (default 2000).
   size_t recent_alerts = 2000;
+  // Days the national figures lag a partition's last closed day (default 0).
+  // Partitions then run up to this far apart in event time without waiting
+  // for each other (docs/consistency.md); 0 is the freshest, and waits most.
+  int national_lag_days = 0;
   // Decoder limits.
   DecoderOptions decoder;
   // Own every partition from the start (files). Kafka: false, partitions come
@@ -160,6 +164,10 @@ class Engine {
   // Idle partitions: the highest final bucket any partition has published,
   // and whether an owned partition blocks others (needs a tick).
   std::optional<int64_t> NewestFinalDay() const;
+  // The final day a partition last published (nullopt: none yet), and the
+  // lowest over all active partitions (nullopt until every one published).
+  std::optional<int64_t> FinalDayOf(int partition) const;
+  std::optional<int64_t> SlowestFinalDay() const;
   Status TickPartition(int partition, TimeMs now);
   // Where an idle partition is moved in event time (Drain, Kafka idle
   // partitions): just after the newest closed day published (kMinTime: none).
@@ -234,6 +242,8 @@ class Engine {
   // new final buckets are complete (the event may be accepted now).
   bool AdvanceClock(PartitionState& part, TimeMs now);
   bool NationalReady(PartitionState& part) const;
+  // The final bucket whose national figures a partition compares with.
+  int64_t NationalBucket(const WindowStore& ws, bool hours) const;
   // reuse: take cached condition outcomes that are still valid.
   void EvaluateRule(PartitionState& part, int rule, int local, bool reuse = false);
   void EvaluateAffected(PartitionState& part, int local);

@@ -58,6 +58,11 @@ class NationalBaseline {
     std::vector<std::pair<int, std::vector<std::pair<int, WindowAgg>>>> values;
   };
   void PublishSnapshot(int partition, bool hours, RemoteSnapshot snapshot);
+  // The latest final bucket a partition published (nullopt: none).
+  std::optional<int64_t> LatestOf(int partition, bool hours) const {
+    auto it = partitions_.find(partition);
+    return it == partitions_.end() ? std::nullopt : it->second.latest[hours];
+  }
   // The highest final bucket any partition has published.
   std::optional<int64_t> NewestPublished(bool hours) const;
 
