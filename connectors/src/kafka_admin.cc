@@ -91,7 +91,16 @@ class KafkaAdminImpl final : public KafkaAdmin {
     const char* why = rd_kafka_topic_result_error_string(results[0]);
     const std::string detail = why != nullptr ? why : rd_kafka_err2str(code);
     if (code == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+      // Another client may have created it a moment ago (instances starting
+      // together): until the metadata reaches this broker connection the
+      // topic "exists" but is not described yet.
+      const Clock::time_point deadline = Clock::now() + timeout_;
       Result<int32_t> existing = PartitionCount(spec.name);
+      while (!existing.ok() && existing.status().code() == StatusCode::kNotFound &&
+             Clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        existing = PartitionCount(spec.name);
+      }
       if (!existing.ok()) return existing.status();
       if (*existing != spec.partitions) {
         return Status::InvalidArgument(fmt::format(
@@ -99,7 +108,7 @@ class KafkaAdminImpl final : public KafkaAdmin {
             "by key, so the counts must match (recreate the topic or change the configuration)",
             spec.name, *existing, spec.partitions));
       }
-      return Status::Ok();
+      return WaitForLeaders(spec.name, spec.partitions);
     }
     if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
       Status s = kafka_internal::KafkaErrorStatus(static_cast<RdKafka::ErrorCode>(code), "");
