@@ -62,8 +62,8 @@ async function open(hash) {
   await page.goto(base + '/' + hash);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
 }
-async function shot(name) {
-  await page.screenshot({ path: path.join(shots, name + '.png'), fullPage: false });
+async function shot(name, fullPage = false) {
+  await page.screenshot({ path: path.join(shots, name + '.png'), fullPage });
 }
 
 before(async () => {
@@ -185,7 +185,7 @@ test('municipality page explains an alert: conditions with observed values and t
   assert.equal(await page.$$eval('table.indicators tbody tr', (trs) => trs.length), muni.indicators.length);
   assert.ok(await page.$$eval('table.indicators svg.spark polyline', (p) => p.length) > 0, 'sparklines drawn');
   await page.evaluate(() => window.scrollTo(0, 0));
-  await shot('municipality');
+  await shot('municipality', true);
 });
 
 test('small counts are suppressed in the JSON and never shown in the page', async () => {
@@ -260,12 +260,15 @@ test('alerts list shows rule, severity, municipality and time and links to the m
 
 test('keyboard: visible focus, arrow keys move through table rows; language switch', async () => {
   await open(`#/ranking/${DRUG.pack}/${DRUG.id}`);
-  const links = await page.$$('#ranking a.rowlink');
-  await links[0].focus();
+  // Locators, not element handles: a background refresh may re-render the
+  // table (keeping focus) between two steps, which detaches old handles.
+  const codes = await page.$$eval('#ranking a.rowlink', (as) => as.map((a) => a.closest('tr').dataset.code));
+  assert.ok(codes.length >= 3, 'ranking has rows');
+  await page.locator('#ranking a.rowlink').first().focus();
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('ArrowDown');
   const focused = await page.evaluate(() => document.activeElement.closest('tr').dataset.code);
-  assert.equal(focused, await links[2].evaluate((a) => a.closest('tr').dataset.code));
+  assert.equal(focused, codes[2]);
   const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   assert.notEqual(outline, 'none', 'focused row link has a visible outline');
   await page.keyboard.press('Enter');

@@ -40,7 +40,7 @@
       more_alerts: 'Oudere meldingen ({n})', alerts: 'Meldingen', recent_alerts: 'Actieve en recente meldingen', no_alerts: 'Geen recente meldingen.',
       alerts_title: 'Meldingen', alerts_caption: '{n} meldingen, nieuwste eerst.',
       emitted: 'Gemeld', event_time: 'Gebeurtenistijd', rule: 'Regel', pack: 'Pakket', score: 'Score', conditions: 'Voorwaarden',
-      measure: 'Maat', threshold: 'Drempel', observed: 'Waargenomen', expected: 'Verwacht', held: 'Voldaan',
+      measure: 'Maat', threshold: 'Drempel', observed: 'Waargenomen', expected: 'Verwacht', held: 'Voldaan', window_col: 'Venster',
       yes: 'ja', no: 'nee', evidence: 'Bewijs: {n} gebeurtenissen', open: 'Openen', not_found: 'Niet gevonden: {what}',
       no_indicators: 'Er zijn geen indicatoren geladen.',
       sev_info: 'info', sev_low: 'laag', sev_medium: 'midden', sev_high: 'hoog', sev_critical: 'kritiek',
@@ -72,7 +72,7 @@
       more_alerts: 'Older alerts ({n})', alerts: 'Alerts', recent_alerts: 'Active and recent alerts', no_alerts: 'No recent alerts.',
       alerts_title: 'Alerts', alerts_caption: '{n} alerts, newest first.',
       emitted: 'Emitted', event_time: 'Event time', rule: 'Rule', pack: 'Pack', score: 'Score', conditions: 'Conditions',
-      measure: 'Measure', threshold: 'Threshold', observed: 'Observed', expected: 'Expected', held: 'Held',
+      measure: 'Measure', threshold: 'Threshold', observed: 'Observed', expected: 'Expected', held: 'Held', window_col: 'Window',
       yes: 'yes', no: 'no', evidence: 'Evidence: {n} events', open: 'Open', not_found: 'Not found: {what}',
       no_indicators: 'No indicators are loaded.',
       sev_info: 'info', sev_low: 'low', sev_medium: 'medium', sev_high: 'high', sev_critical: 'critical',
@@ -509,7 +509,7 @@
         <th scope="col">${esc(t('indicator'))}</th><th scope="col">${esc(t('measure'))}</th>
         <th scope="col" class="num">${esc(t('threshold'))}</th><th scope="col" class="num">${esc(t('observed'))}</th>
         <th scope="col" class="num">${esc(t('count'))}</th><th scope="col" class="num">${esc(t('expected'))}</th>
-        <th scope="col">${esc(t('window', { w: '' }).trim())}</th><th scope="col">${esc(t('held'))}</th>
+        <th scope="col">${esc(t('window_col'))}</th><th scope="col">${esc(t('held'))}</th>
       </tr></thead><tbody>${conditionRows(a)}</tbody></table></div>
       <p class="sub">${esc(t('evidence', { n: (a.evidence || []).length }))}</p>
     </article>`;
