@@ -7,6 +7,7 @@
 
 #include <map>
 #include <set>
+#include <thread>
 
 #include "kafka_test_util.h"
 #include "zicht/base/hash.h"
@@ -176,7 +177,15 @@ TEST(KafkaPartitionerTest, MunicipalityKeysLandWhereKafkaPartitionForKeySays) {
   }
   ASSERT_TRUE((*txn)->Commit().ok());
 
-  std::vector<Read> read = ReadAll(bootstrap, topic);
+  // Commit() returns once the coordinator has decided; the commit markers
+  // reach the partitions a moment later, and until then the last stable
+  // offset (where a read_committed reader ends) stops before them.
+  std::vector<Read> read;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    read = ReadAll(bootstrap, topic);
+    if (read.size() >= 2 * java.size()) break;
+    std::this_thread::sleep_for(milliseconds(200));
+  }
   ASSERT_EQ(read.size(), 2 * java.size());
   for (const Read& r : read) {
     SCOPED_TRACE(r.value);
