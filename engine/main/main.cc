@@ -46,6 +46,9 @@ int main(int argc, char** argv) {
                      "Emulate N Kafka partitions keyed by municipality (default 1)")
       ->check(CLI::Range(1, 1024));
   replay->add_flag("--quiet", replay_opts.quiet, "No summary on standard error");
+  replay->add_option("--metrics-file", replay_opts.metrics_file,
+                     "Count the zicht_* metrics as zicht run does and write them at the end in "
+                     "Prometheus text format (e.g. for node_exporter's textfile collector)");
 
   // rules check | test
   auto* rules = app.add_subcommand("rules", "Rule pack tools");

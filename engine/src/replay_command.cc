@@ -5,10 +5,13 @@
 #include <chrono>
 #include <filesystem>
 
+#include "zicht/base/file.h"
 #include "zicht/connectors/file.h"
 #include "zicht/engine/commands.h"
 #include "zicht/engine/engine.h"
+#include "zicht/engine/prometheus_probe.h"
 #include "zicht/engine/setup.h"
+#include "zicht/monitoring/metrics_registry.h"
 
 namespace zicht::engine {
 
@@ -66,7 +69,19 @@ int ReplayCommand(const ReplayCommandOptions& options) {
   // A replay is re-run from its input after a crash anyway: commit rarely
   // (each commit rewrites the day rows and evidence it touched).
   engine_options.commit_every_records = 250000;
-  Engine engine(*plan, store->get(), alerts->get(), dead_letters.get(), engine_options);
+  // The same probe as zicht run, when asked for: a batch job's metrics, and
+  // the way to measure what metrics cost (bench/replay --metrics).
+  std::unique_ptr<monitoring::MetricsRegistry> metrics;
+  std::unique_ptr<PrometheusEngineProbe> probe;
+  if (!options.metrics_file.empty()) {
+    monitoring::MetricsRegistryOptions metrics_options;
+    metrics_options.version = VersionString();
+    metrics = std::make_unique<monitoring::MetricsRegistry>(metrics_options);
+    PrometheusEngineProbeOptions probe_options;
+    probe_options.partitions = options.partitions;
+    probe = std::make_unique<PrometheusEngineProbe>(metrics.get(), **plan, probe_options);
+  }
+  Engine engine(*plan, store->get(), alerts->get(), dead_letters.get(), engine_options, probe.get());
   if (Status s = engine.Open(); !s.ok()) {
     fmt::print(stderr, "zicht replay: {}\n", s.ToString());
     return 1;
@@ -132,6 +147,12 @@ int ReplayCommand(const ReplayCommandOptions& options) {
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!options.quiet) PrintSummary(engine, seconds, options.dead_letter_path.empty());
+  if (metrics) {
+    if (Status s = WriteFileAtomic(options.metrics_file, metrics->Render()); !s.ok()) {
+      fmt::print(stderr, "zicht replay: {}\n", s.ToString());
+      return 1;
+    }
+  }
   return 0;
 }
 

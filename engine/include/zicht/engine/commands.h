@@ -25,6 +25,7 @@ struct ReplayCommandOptions {
   std::string allowed_lateness = "1d";
   int partitions = 1;
   bool quiet = false;
+  std::string metrics_file;  // non-empty: Prometheus probe, its text written here at the end
 };
 int ReplayCommand(const ReplayCommandOptions& options);
 
