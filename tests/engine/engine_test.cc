@@ -299,29 +299,37 @@ TEST_P(EngineCrashTest, CrashesLoseNothingAndCountNothingTwice) {
 
 INSTANTIATE_TEST_SUITE_P(Partitions, EngineCrashTest, ::testing::Values(1, 6));
 
+// The line indices in an order Kafka could deliver them: each partition
+// (municipality key, murmur2) in order, partitions interleaved in random
+// bursts of up to `max_burst` records, as fetches deliver them.
+std::vector<size_t> InterleavePartitions(const std::vector<std::string>& lines, int partitions,
+                                         size_t max_burst, uint64_t seed) {
+  std::vector<std::vector<size_t>> by_partition(static_cast<size_t>(partitions));
+  simdjson::dom::parser parser;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    simdjson::padded_string json(lines[i]);
+    std::string_view code = parser.parse(json)["municipality"].get_string().value();
+    by_partition[static_cast<size_t>(KafkaPartitionForKey(code, partitions))].push_back(i);
+  }
+  std::vector<size_t> interleaved;
+  std::vector<size_t> cursor(by_partition.size(), 0);
+  std::mt19937_64 rng(seed);
+  while (interleaved.size() < lines.size()) {
+    size_t p = rng() % by_partition.size();
+    size_t take = 1 + rng() % max_burst;
+    for (size_t k = 0; k < take && cursor[p] < by_partition[p].size(); ++k) {
+      interleaved.push_back(by_partition[p][cursor[p]++]);
+    }
+  }
+  return interleaved;
+}
+
 TEST_F(EngineTest, PartitionedResultsDoNotDependOnInterleaving) {
   // Six emulated partitions. Kafka delivers each partition in order but
   // interleaves partitions arbitrarily; alert ids must not change.
   std::vector<std::string> lines = GenerateLines(200, 5, /*clean=*/true);
   PlanPtr plan = LoadPlan({kSpecPack});
-  auto munis = plan->municipalities_ptr();
-  std::vector<std::vector<size_t>> by_partition(6);
-  simdjson::dom::parser parser;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    simdjson::padded_string json(lines[i]);
-    std::string_view code = parser.parse(json)["municipality"].get_string().value();
-    by_partition[static_cast<size_t>(KafkaPartitionForKey(code, 6))].push_back(i);
-  }
-  std::vector<size_t> interleaved;
-  std::vector<size_t> cursor(6, 0);
-  std::mt19937_64 rng(9);
-  while (interleaved.size() < lines.size()) {
-    size_t p = rng() % 6;
-    size_t take = 1 + rng() % 3000;  // bursts, as fetches deliver them
-    for (size_t k = 0; k < take && cursor[p] < by_partition[p].size(); ++k) {
-      interleaved.push_back(by_partition[p][cursor[p]++]);
-    }
-  }
+  const std::vector<size_t> interleaved = InterleavePartitions(lines, 6, 3000, 9);
   Runner in_order(plan, Dir("p6a"), 6);
   in_order.Run(lines, lines.size(), false);
   Runner shuffled(plan, Dir("p6b"), 6);
@@ -339,24 +347,8 @@ TEST_F(EngineTest, NationalLagIsDeterministicAndHoldsFewerEventsBack) {
   // figures (so the explanations) differ from those without lag.
   std::vector<std::string> lines = GenerateLines(200, 5, /*clean=*/true);
   PlanPtr plan = LoadPlan({kSpecPack});
-  std::vector<std::vector<size_t>> by_partition(6);
-  simdjson::dom::parser parser;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    simdjson::padded_string json(lines[i]);
-    std::string_view code = parser.parse(json)["municipality"].get_string().value();
-    by_partition[static_cast<size_t>(KafkaPartitionForKey(code, 6))].push_back(i);
-  }
   // Partitions delivered in long bursts, so they drift apart in event time.
-  std::vector<size_t> interleaved;
-  std::vector<size_t> cursor(6, 0);
-  std::mt19937_64 rng(4);
-  while (interleaved.size() < lines.size()) {
-    size_t p = rng() % 6;
-    size_t take = 1 + rng() % 4000;
-    for (size_t k = 0; k < take && cursor[p] < by_partition[p].size(); ++k) {
-      interleaved.push_back(by_partition[p][cursor[p]++]);
-    }
-  }
+  const std::vector<size_t> interleaved = InterleavePartitions(lines, 6, 4000, 4);
   auto run = [&](int lag, const std::vector<size_t>* order, const char* name) {
     Runner r(plan, Dir(name), 6);
     r.options_.national_lag_days = lag;
