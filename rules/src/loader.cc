@@ -3,6 +3,7 @@
 #include "zicht/rules/loader.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <initializer_list>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "zicht/base/csv.h"
 #include "zicht/base/file.h"
@@ -89,7 +91,39 @@ std::string JoinNames(const Range& names) {
 }
 
 // User text inside a message: one readable line whatever the input.
-std::string Show(std::string_view s) { return PrintableText(s); }
+std::string Show(std::string_view s) {
+  return PrintableText(s);
+}
+
+// Where the YAML documents in `text` start, at most `most` of them. Not
+// YAML::LoadAll: on some malformed inputs yaml-cpp 0.7 keeps reporting
+// documents without consuming input, and LoadAll collects them until memory
+// runs out (fuzz finding); here every call to the parser counts.
+class DocumentStartRecorder : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+  std::vector<YAML::Mark> starts;
+};
+
+std::vector<YAML::Mark> DocumentStarts(const std::string& text, size_t most) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStartRecorder recorder;
+  for (size_t calls = 0; calls < most && parser.HandleNextDocument(recorder); ++calls) {
+  }
+  return recorder.starts;
+}
 
 std::string FormatMs(TimeMs ms) {
   if (ms % kMsPerDay == 0) return fmt::format("{}d", ms / kMsPerDay);
@@ -1327,15 +1361,17 @@ PackLoadResult LoadRulePackText(std::string_view yaml, const std::string& file_n
   RulePack pack;
   pack.file = file_name;
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml));
-    if (docs.empty() || (docs.size() == 1 && docs[0].IsNull())) {
+    const std::string text(yaml);
+    const std::vector<YAML::Mark> starts = DocumentStarts(text, 2);
+    YAML::Node doc = starts.size() == 1 ? YAML::Load(text) : YAML::Node();
+    if (starts.empty() || (starts.size() == 1 && doc.IsNull())) {
       ctx.Error(SourceMark{file_name, 1, 1}, "the rule pack is empty");
-    } else if (docs.size() > 1) {
-      ctx.Error(ctx.Mark(docs[1]),
+    } else if (starts.size() > 1) {
+      ctx.Error(SourceMark{file_name, starts[1].line + 1, starts[1].column + 1},
                 "a rule pack is one YAML document; found a second one (remove the '---')");
     } else {
       PackParser parser(ctx, &pack);
-      parser.Parse(docs[0]);
+      parser.Parse(doc);
     }
   } catch (const YAML::Exception& e) {
     // yaml-cpp marks are 0-based (and -1 when unknown).

@@ -134,8 +134,8 @@ std::vector<Case> Cases() {
        {"1:1: a rule pack must be a mapping with apiVersion, kind, metadata, indicators and "
         "rules, not a list"}},
       {"SecondDocument",
-       std::string(kBase) + "---\nfoo: 1\n",
-       {"18:1: a rule pack is one YAML document; found a second one (remove the '---')"}},
+       std::string(kBase) + "---\nfoo: 1\n",  // the error points at the "---"
+       {"17:1: a rule pack is one YAML document; found a second one (remove the '---')"}},
       {"NonScalarKey",
        Sub(kBase, "kind: RulePack\n", "kind: RulePack\n[a, b]: 1\n"),
        {"3:1: a key must be a plain name, not a list"}},
