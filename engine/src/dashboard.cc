@@ -16,15 +16,6 @@ bool DashboardAt(size_t i, const char** path, const char** content_type, const u
 }  // namespace zicht::embedded
 
 namespace zicht::engine {
-namespace {
-
-bool IsLoopbackPeer(const std::string& peer) {
-  return peer == "127.0.0.1" || peer == "::1" || peer.rfind("::ffff:127.", 0) == 0 ||
-         peer.rfind("127.", 0) == 0;
-}
-
-}  // namespace
-
 Status InstallDashboard(monitoring::HttpServer& server, bool local_only) {
   std::map<std::string, monitoring::StaticAsset> assets;
   for (size_t i = 0; i < embedded::DashboardCount(); ++i) {
@@ -44,7 +35,7 @@ Status InstallDashboard(monitoring::HttpServer& server, bool local_only) {
   for (auto& [path, asset] : assets) {
     auto shared = std::make_shared<const monitoring::StaticAsset>(std::move(asset));
     monitoring::HttpHandler serve = [shared](const monitoring::HttpRequest& request) {
-      if (!IsLoopbackPeer(request.peer)) {
+      if (!request.from_loopback()) {
         return monitoring::HttpResponse::Error(403, "the dashboard answers local requests only");
       }
       monitoring::HttpResponse r;

@@ -148,10 +148,6 @@ int EngineRuntime::http_port() const {
 
 namespace {
 
-bool IsLoopback(const std::string& peer) {
-  return peer == "127.0.0.1" || peer == "::1" || peer.rfind("::ffff:127.", 0) == 0;
-}
-
 monitoring::HttpResponse FromApi(const ApiResult& r) {
   if (r.status >= 400) return monitoring::HttpResponse::Error(r.status, r.body);
   monitoring::HttpResponse out = monitoring::HttpResponse::Json(r.status, r.body);
@@ -191,7 +187,7 @@ Status EngineRuntime::StartHttp() {
     // Every API call runs on the engine thread between records.
     auto engine_call = [this, local_only](std::function<ApiResult(Engine&)> fn) {
       return [this, local_only, fn](const monitoring::HttpRequest& req) -> monitoring::HttpResponse {
-        if (local_only && !IsLoopback(req.peer)) {
+        if (local_only && !req.from_loopback()) {
           return monitoring::HttpResponse::Error(403, "the API answers local requests only");
         }
         auto result = std::make_shared<ApiResult>();

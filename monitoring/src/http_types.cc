@@ -1,6 +1,8 @@
 // HttpRequest / HttpResponse helpers.
 #include "zicht/monitoring/http_types.h"
 
+#include <boost/asio/ip/address.hpp>
+
 #include "zicht/base/json_writer.h"
 
 namespace zicht::monitoring {
@@ -8,6 +10,16 @@ namespace zicht::monitoring {
 std::string_view HttpRequest::header(std::string_view lowercase_name) const {
   auto it = headers.find(std::string(lowercase_name));
   return it == headers.end() ? std::string_view() : std::string_view(it->second);
+}
+
+bool HttpRequest::from_loopback() const {
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(peer, ec);
+  if (ec) return false;
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6()).is_loopback();
+  }
+  return address.is_loopback();
 }
 
 HttpResponse HttpResponse::Text(int status, std::string body) {

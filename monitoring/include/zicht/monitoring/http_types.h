@@ -22,6 +22,9 @@ struct HttpRequest {
 
   // Header value or "" (name in lowercase).
   std::string_view header(std::string_view lowercase_name) const;
+  // Whether the client is on this machine: 127.0.0.0/8, ::1 or an IPv4-mapped
+  // loopback address (what http.api_localhost_only lets through).
+  bool from_loopback() const;
 };
 
 struct HttpResponse {
