@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace zicht {
 
 size_t Utf8SequenceLength(std::string_view s, size_t i) {
@@ -35,6 +37,22 @@ std::string PrintableText(std::string_view s, size_t limit) {
   }
   if (i < s.size()) out += "...";
   return out;
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  if (a.size() > 64 || b.size() > 64) return SIZE_MAX;
+  size_t row[65];
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
 }
 
 }  // namespace zicht

@@ -304,19 +304,6 @@ const std::vector<Property>& Registry() {
   return kProperties;
 }
 
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    prev.swap(cur);
-  }
-  return prev[b.size()];
-}
-
 void Walk(const YAML::Node& node, const std::string& prefix, EngineConfig* config, Errors* errors,
           std::set<std::string>* seen) {
   const auto& registry = Registry();
@@ -355,19 +342,15 @@ void Walk(const YAML::Node& node, const std::string& prefix, EngineConfig* confi
       errors->Add(value, fmt::format("'{}' has the wrong shape (expected {})", path,
                                      leaf != nullptr ? leaf->doc.type : "a mapping"));
     } else {
-      std::string best;
-      size_t best_distance = 4;
+      // The keys possible at this level: the next segment of every property under `prefix`.
+      std::vector<std::string> candidates;
       for (const Property& p : registry) {
         std::string candidate = p.doc.key;
         if (!prefix.empty() && candidate.compare(0, prefix.size() + 1, prefix + ".") != 0) continue;
         candidate = candidate.substr(prefix.empty() ? 0 : prefix.size() + 1);
-        candidate = candidate.substr(0, candidate.find('.'));
-        size_t d = EditDistance(key, candidate);
-        if (d < best_distance) {
-          best_distance = d;
-          best = candidate;
-        }
+        candidates.push_back(candidate.substr(0, candidate.find('.')));
       }
+      const std::string best = NearestName(key, candidates, 3);
       errors->Add(key_node, best.empty() ? fmt::format("unknown key '{}'", path)
                                           : fmt::format("unknown key '{}' (did you mean '{}'?)", path, best));
     }

@@ -16,6 +16,7 @@
 
 #include "zicht/base/file.h"
 #include "zicht/base/json_writer.h"
+#include "zicht/base/text.h"
 #include "zicht/connectors/record_sink.h"
 #include "zicht/engine/engine.h"
 #include "zicht/engine/event.h"
@@ -95,34 +96,10 @@ std::string_view KindOf(const YAML::Node& n) {
   }
 }
 
-size_t EditDistance(std::string_view a, std::string_view b) {
-  if (a.size() > 64 || b.size() > 64) return SIZE_MAX;
-  size_t row[65];
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 // " (did you mean 'x'?)" for a close candidate, else "".
 std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates) {
   const size_t limit = word.size() <= 3 ? 1 : word.size() <= 6 ? 2 : 3;
-  size_t best = SIZE_MAX;
-  std::string out;
-  for (const std::string& c : candidates) {
-    size_t d = EditDistance(word, c);
-    if (d <= limit && d < best) {
-      best = d;
-      out = c;
-    }
-  }
+  const std::string out = NearestName(word, candidates, limit);
   return out.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", out);
 }
 
@@ -1247,25 +1224,6 @@ class TestFileParser {
 // ---------------------------------------------------------------------------
 // Running a case
 
-// Keeps what the engine delivers; acknowledges on Flush like a file would.
-class MemorySink : public connectors::RecordSink {
- public:
-  Status Send(uint64_t id, const connectors::OutRecord& record) override {
-    records.push_back(record);
-    pending_.push_back(id);
-    return Status::Ok();
-  }
-  Status Flush(std::vector<uint64_t>* acked, std::chrono::milliseconds) override {
-    acked->insert(acked->end(), pending_.begin(), pending_.end());
-    pending_.clear();
-    return Status::Ok();
-  }
-  std::vector<connectors::OutRecord> records;
-
- private:
-  std::vector<uint64_t> pending_;
-};
-
 struct GotCondition {
   std::string id, indicator, measure, op, window;
   double value = 0;
@@ -1563,7 +1521,7 @@ class CaseRunner {
     });
     result.events = static_cast<int64_t>(events.size());
 
-    MemorySink alerts, dead_letters;
+    connectors::MemorySink alerts, dead_letters;
     if (Status s = Feed(c, events, &alerts, &dead_letters); !s.ok()) {
       result.failure = "    engine error: " + s.ToString();
       return result;
@@ -1603,8 +1561,8 @@ class CaseRunner {
   }
 
  private:
-  Status Feed(const TestCase& c, const std::vector<EventItem>& events, MemorySink* alerts,
-              MemorySink* dead_letters) {
+  Status Feed(const TestCase& c, const std::vector<EventItem>& events,
+              connectors::MemorySink* alerts, connectors::MemorySink* dead_letters) {
     auto dir = TemporaryDirectory::Make("zicht-rules-test-");
     if (!dir.ok()) return dir.status();
     auto store = OpenRocksDbStateStore(dir->path());

@@ -40,38 +40,12 @@ constexpr std::string_view kEnvelopeFields[] = {"type", "id", "time", "municipal
 // ---------------------------------------------------------------------------
 // Text helpers
 
-size_t EditDistance(std::string_view a, std::string_view b) {
-  if (a.size() > 64 || b.size() > 64) return SIZE_MAX;  // only names are compared
-  size_t row[65];
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 // The closest candidate close enough to be a typo, or "".
 template <typename Range>
 std::string Closest(std::string_view word, const Range& candidates) {
   // Short words are close to everything; only suggest what is likely meant.
   const size_t limit = word.size() <= 2 ? 0 : word.size() <= 3 ? 1 : word.size() <= 6 ? 2 : 3;
-  size_t best = SIZE_MAX;
-  std::string out;
-  for (const auto& c : candidates) {
-    if (std::string_view(c).empty()) continue;
-    size_t d = EditDistance(word, c);
-    if (d <= limit && d < best) {
-      best = d;
-      out = std::string(c);
-    }
-  }
-  return out;
+  return NearestName(word, candidates, limit);
 }
 
 template <typename Range>

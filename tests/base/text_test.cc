@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace zicht {
 namespace {
@@ -26,6 +27,23 @@ TEST(TextTest, PrintableTextEscapesControlBytesAndInvalidUtf8AndCuts) {
   EXPECT_EQ(PrintableText("abcdef", 3), "abc...");
   EXPECT_EQ(PrintableText(std::string(200, 'x')).size(), 163u);
   EXPECT_EQ(PrintableText(std::string(200, 'x'), std::string::npos).size(), 200u);
+}
+
+TEST(TextTest, EditDistanceCountsInsertionsDeletionsAndSubstitutions) {
+  EXPECT_EQ(EditDistance("", ""), 0u);
+  EXPECT_EQ(EditDistance("htp", "http"), 1u);
+  EXPECT_EQ(EditDistance("kitten", "sitting"), 3u);
+  EXPECT_EQ(EditDistance("rules", ""), 5u);
+  EXPECT_EQ(EditDistance(std::string(65, 'a'), "a"), SIZE_MAX);  // only names are compared
+}
+
+TEST(TextTest, NearestNameTakesTheClosestWithinTheLimitAndTheFirstOfEquals) {
+  const std::vector<std::string> names = {"", "http", "state", "stats", "rules"};
+  EXPECT_EQ(NearestName("htp", names, 1), "http");
+  EXPECT_EQ(NearestName("htp", names, 0), "");
+  EXPECT_EQ(NearestName("statz", names, 2), "state");  // state and stats are both 1 away
+  EXPECT_EQ(NearestName("x", names, 1), "");           // the empty candidate is never offered
+  EXPECT_EQ(NearestName("reference", names, 3), "");
 }
 
 }  // namespace

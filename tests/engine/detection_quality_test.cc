@@ -51,24 +51,6 @@ const std::map<AnomalyKind, std::set<std::string>>& Targets() {
   return targets;
 }
 
-class CollectingSink : public connectors::RecordSink {
- public:
-  Status Send(uint64_t id, const connectors::OutRecord& record) override {
-    records.push_back(record.value);
-    pending_.push_back(id);
-    return Status::Ok();
-  }
-  Status Flush(std::vector<uint64_t>* acked, std::chrono::milliseconds) override {
-    acked->insert(acked->end(), pending_.begin(), pending_.end());
-    pending_.clear();
-    return Status::Ok();
-  }
-  std::vector<std::string> records;
-
- private:
-  std::vector<uint64_t> pending_;
-};
-
 struct FeedAlert {
   std::string rule, municipality;
   int day = 0;  // day of the feed of its event_time
@@ -114,7 +96,7 @@ Score RunSeed(uint64_t seed) {
   EXPECT_TRUE(dir.ok());
   auto store = OpenRocksDbStateStore(dir->path());
   EXPECT_TRUE(store.ok());
-  CollectingSink alerts, dead_letters;
+  connectors::MemorySink alerts, dead_letters;
   EngineOptions engine_options;
   engine_options.wall_clock = [] { return TimeMs{0}; };
   Engine engine(*plan, store->get(), &alerts, &dead_letters, engine_options);
@@ -158,7 +140,8 @@ Score RunSeed(uint64_t seed) {
   }
   std::vector<FeedAlert> got;
   simdjson::dom::parser parser;
-  for (const std::string& json : alerts.records) {
+  for (const connectors::OutRecord& record : alerts.records) {
+    const std::string& json = record.value;
     simdjson::dom::element doc = parser.parse(json).value();
     FeedAlert a;
     a.rule = std::string(doc["rule"].get_string().value());

@@ -26,25 +26,6 @@ namespace {
 const std::string kMunicipalities = ZICHT_SOURCE_DIR "/config/reference/municipalities.csv";
 const std::string kSpecPack = ZICHT_SOURCE_DIR "/tests/rules/data/spec_example.yaml";
 
-// Collects what the engine delivers; acknowledges on Flush like a file would.
-class CollectingSink : public connectors::RecordSink {
- public:
-  Status Send(uint64_t id, const connectors::OutRecord& record) override {
-    records.push_back(record);
-    pending_.push_back(id);
-    return Status::Ok();
-  }
-  Status Flush(std::vector<uint64_t>* acked, std::chrono::milliseconds) override {
-    acked->insert(acked->end(), pending_.begin(), pending_.end());
-    pending_.clear();
-    return Status::Ok();
-  }
-  std::vector<connectors::OutRecord> records;
-
- private:
-  std::vector<uint64_t> pending_;
-};
-
 struct Alert {
   std::string id, rule, municipality, event_time;
   std::string json;
@@ -154,7 +135,7 @@ class Runner {
  private:
   PlanPtr plan_;
   std::string dir_;
-  CollectingSink alerts_, dead_;
+  connectors::MemorySink alerts_, dead_;
   EngineStats stats_;
 };
 
@@ -413,7 +394,7 @@ TEST_F(EngineTest, InstancesSharingPartitionsAgreeWithOneInstance) {
   };
   struct Instance {
     StateStorePtr store;
-    CollectingSink alerts, dead;
+    connectors::MemorySink alerts, dead;
     std::unique_ptr<Engine> engine;
   };
   auto make = [&](const char* name, std::vector<int> parts) {
@@ -499,7 +480,7 @@ TEST_F(EngineTest, ReplacePlanKeepsUnchangedRulesAndLosesNothing) {
 
   auto store = OpenRocksDbStateStore(Dir("reload"));
   ASSERT_TRUE(store.ok());
-  CollectingSink alerts, dead;
+  connectors::MemorySink alerts, dead;
   EngineOptions options;
   options.wall_clock = [] { return TimeMs{1800000000000}; };
   Engine engine(plan_a, store->get(), &alerts, &dead, options);

@@ -30,4 +30,24 @@ using RecordSinkPtr = std::unique_ptr<RecordSink>;
 // Sends every record to several sinks; a record is acknowledged when all are.
 RecordSinkPtr MakeFanOutSink(std::vector<RecordSinkPtr> sinks);
 
+// Keeps every record it is sent, in order, and acknowledges them on Flush as
+// a file would: for `zicht rules test`, fuzzing and tests.
+class MemorySink : public RecordSink {
+ public:
+  Status Send(uint64_t id, const OutRecord& record) override {
+    records.push_back(record);
+    pending_.push_back(id);
+    return Status::Ok();
+  }
+  Status Flush(std::vector<uint64_t>* acked, std::chrono::milliseconds) override {
+    acked->insert(acked->end(), pending_.begin(), pending_.end());
+    pending_.clear();
+    return Status::Ok();
+  }
+  std::vector<OutRecord> records;
+
+ private:
+  std::vector<uint64_t> pending_;
+};
+
 }  // namespace zicht::connectors
