@@ -43,13 +43,10 @@ class KafkaAdminImpl final : public KafkaAdmin {
 
   Status Start() {
     KafkaConfSpec spec;
+    spec.event_cb = bridge_.get();
     Result<std::unique_ptr<RdKafka::Conf>> conf = BuildKafkaConf(options_, spec);
     if (!conf.ok()) return conf.status();
     std::string err;
-    if ((*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(bridge_.get()), err) !=
-        RdKafka::Conf::CONF_OK) {
-      return Status::Internal("kafka admin: " + err);
-    }
     // A producer handle that never produces: the Admin API needs a handle.
     handle_.reset(RdKafka::Producer::create(conf->get(), err));
     if (handle_ == nullptr) return Status::InvalidArgument("kafka admin: " + err);

@@ -107,6 +107,14 @@ Result<std::unique_ptr<RdKafka::Conf>> BuildKafkaConf(const KafkaOptions& option
     ZICHT_RETURN_IF_ERROR(set(name, *resolved, IsFileReference(value) || LooksSecret(name)));
   }
   for (const auto& [name, value] : spec.managed) ZICHT_RETURN_IF_ERROR(set(name, value, false));
+  std::string err;
+  if ((spec.event_cb != nullptr &&
+       conf->set("event_cb", spec.event_cb, err) != RdKafka::Conf::CONF_OK) ||
+      (spec.dr_cb != nullptr && conf->set("dr_cb", spec.dr_cb, err) != RdKafka::Conf::CONF_OK) ||
+      (spec.rebalance_cb != nullptr &&
+       conf->set("rebalance_cb", spec.rebalance_cb, err) != RdKafka::Conf::CONF_OK)) {
+    return Status::Internal("kafka callback: " + err);
+  }
   return conf;
 }
 

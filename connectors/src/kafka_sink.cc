@@ -40,15 +40,11 @@ class KafkaSinkImpl final : public KafkaSink, public RdKafka::DeliveryReportCb {
     };
     spec.managed = {{"enable.idempotence", "true"}, {"acks", "all"}};
     spec.managed_hint = "the sink is an idempotent producer with acks=all";
+    spec.event_cb = bridge_.get();
+    spec.dr_cb = this;
     Result<std::unique_ptr<RdKafka::Conf>> conf = BuildKafkaConf(options_.kafka, spec);
     if (!conf.ok()) return conf.status();
     std::string err;
-    if ((*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(bridge_.get()), err) !=
-            RdKafka::Conf::CONF_OK ||
-        (*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this), err) !=
-            RdKafka::Conf::CONF_OK) {
-      return Status::Internal("kafka sink: " + err);
-    }
     producer_.reset(RdKafka::Producer::create(conf->get(), err));
     if (producer_ == nullptr) return Status::InvalidArgument("kafka sink: " + err);
     fatal_ = false;

@@ -58,15 +58,11 @@ class KafkaSourceImpl final : public KafkaSource, public RdKafka::RebalanceCb {
     spec.managed_hint =
         "use KafkaSourceOptions (group_id, read_committed, commit_offsets_to_kafka); offsets are "
         "stored with the engine's state and the assignment is cooperative-sticky";
+    spec.event_cb = bridge_.get();
+    spec.rebalance_cb = this;
     Result<std::unique_ptr<RdKafka::Conf>> conf = BuildKafkaConf(options_.kafka, spec);
     if (!conf.ok()) return conf.status();
     std::string err;
-    if ((*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(bridge_.get()), err) !=
-            RdKafka::Conf::CONF_OK ||
-        (*conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(this), err) !=
-            RdKafka::Conf::CONF_OK) {
-      return Status::Internal("kafka source: " + err);
-    }
     consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), err));
     if (consumer_ == nullptr) return Status::InvalidArgument("kafka source: " + err);
     // The consumer queue of the high-level consumer, read in batches below;

@@ -53,13 +53,10 @@ class KafkaTopicReaderImpl final : public KafkaTopicReader {
         {"isolation.level", options_.read_committed ? "read_committed" : "read_uncommitted"},
     };
     spec.managed_hint = "use KafkaTopicReaderOptions; the reader is in no consumer group";
+    spec.event_cb = bridge_.get();
     Result<std::unique_ptr<RdKafka::Conf>> conf = BuildKafkaConf(options_.kafka, spec);
     if (!conf.ok()) return conf.status();
     std::string err;
-    if ((*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(bridge_.get()), err) !=
-        RdKafka::Conf::CONF_OK) {
-      return Status::Internal("kafka topic reader: " + err);
-    }
     consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), err));
     if (consumer_ == nullptr) return Status::InvalidArgument("kafka topic reader: " + err);
 

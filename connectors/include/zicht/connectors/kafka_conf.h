@@ -24,12 +24,16 @@ struct KafkaConfSpec {
   // with `managed_hint` saying which option to use instead.
   std::vector<KafkaSetting> managed;
   std::string managed_hint;
+  // The client's callbacks (nullptr: not set); they must outlive the client.
+  RdKafka::EventCb* event_cb = nullptr;
+  RdKafka::DeliveryReportCb* dr_cb = nullptr;
+  RdKafka::RebalanceCb* rebalance_cb = nullptr;
 };
 
 // bootstrap.servers and client.id from `options`, then spec.defaults, then
-// options.properties (file secrets resolved), then spec.managed. Errors are
-// InvalidArgument and name the property ("kafka property 'foo': No such
-// configuration property"); secret values are never echoed.
+// options.properties (file secrets resolved), then spec.managed and the
+// callbacks. Errors are InvalidArgument and name the property ("kafka property
+// 'foo': No such configuration property"); secret values are never echoed.
 Result<std::unique_ptr<RdKafka::Conf>> BuildKafkaConf(const KafkaOptions& options,
                                                       const KafkaConfSpec& spec);
 
