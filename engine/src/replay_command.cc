@@ -88,41 +88,23 @@ int ReplayCommand(const ReplayCommandOptions& options) {
   }
 
   // Continue where a previous replay of the same file stopped.
-  std::string source_id = "stdin";
-  if (options.input_path != "-") {
-    auto id = connectors::IdentifyFile(options.input_path);
-    if (!id.ok()) {
-      fmt::print(stderr, "zicht replay: {}\n", id.status().message());
-      return 1;
-    }
-    source_id = fmt::format("file:{}:{}", id->device, id->inode);
-  }
-  engine.SetSourceId(0, source_id);
-  SourcePosition start = engine.Position(0);
-  connectors::FileSourceOptions source_options;
-  source_options.path = options.input_path;
-  if (source_id != "stdin" && start.next_offset > 0) {
-    source_options.start_offset = start.next_offset;
-    source_options.start_line = start.line;
-    if (!options.quiet) {
-      fmt::print(stderr, "zicht replay: resuming {} at line {}\n", options.input_path, start.line);
-    }
-  }
-  auto source = connectors::OpenFileSource(source_options);
+  auto source = OpenResumedFileSource(engine, options.input_path, /*follow=*/false);
   if (!source.ok()) {
     fmt::print(stderr, "zicht replay: {}\n", source.status().message());
     return 1;
   }
-  const std::string source_name = options.input_path == "-"
-                                      ? std::string("stdin")
-                                      : std::filesystem::path(options.input_path).filename().string();
+  if (source->resumed_line > 0 && !options.quiet) {
+    fmt::print(stderr, "zicht replay: resuming {} at line {}\n", options.input_path,
+               source->resumed_line);
+  }
+  const std::string source_name = source->name;
 
   auto started = std::chrono::steady_clock::now();
   std::vector<connectors::SourceRecord> batch;
   Status status;
   int64_t since_commit = 0;
   while (true) {
-    status = (*source)->Poll(&batch, std::chrono::milliseconds(1000));
+    status = source->source->Poll(&batch, std::chrono::milliseconds(1000));
     if (status.code() == StatusCode::kAborted) {
       status = Status::Ok();
       break;

@@ -336,38 +336,9 @@ Status EngineRuntime::Start() {
   ZICHT_RETURN_IF_ERROR(m.engine->Open());
   if (m.kafka) {
     ZICHT_RETURN_IF_ERROR(m.kafka->Start(m.engine.get(), m.probe.get()));
-    {
-      std::lock_guard<std::mutex> lock(m.status_mutex);
-      m.status.state_restored = true;
-    }
-    if (config_.http.enabled) ZICHT_RETURN_IF_ERROR(StartHttp());
-    spdlog::info("zicht running: {} rule packs, {} rules, state in {}", m.plan->rule_set().packs().size(),
-                 m.plan->rules().size(), config_.state_dir);
-    return Status::Ok();
+  } else {
+    ZICHT_RETURN_IF_ERROR(OpenFileInput());
   }
-
-  // File source: continue where a previous run on the same file stopped.
-  const FileSourceConfig& fc = *config_.file;
-  std::string source_id = "stdin";
-  if (fc.path != "-") {
-    auto id = connectors::IdentifyFile(fc.path);
-    if (!id.ok()) return id.status();
-    source_id = fmt::format("file:{}:{}", id->device, id->inode);
-  }
-  m.engine->SetSourceId(0, source_id);
-  SourcePosition start = m.engine->Position(0);
-  connectors::FileSourceOptions so;
-  so.path = fc.path;
-  so.follow = fc.follow;
-  if (source_id != "stdin" && start.next_offset > 0) {
-    so.start_offset = start.next_offset;
-    so.start_line = start.line;
-    spdlog::info("resuming {} at line {}", fc.path, start.line);
-  }
-  auto source = connectors::OpenFileSource(so);
-  if (!source.ok()) return source.status();
-  m.source = std::move(source).value();
-  m.source_name = fc.path == "-" ? "stdin" : std::filesystem::path(fc.path).filename().string();
   {
     std::lock_guard<std::mutex> lock(m.status_mutex);
     m.status.state_restored = true;
@@ -375,6 +346,18 @@ Status EngineRuntime::Start() {
   if (config_.http.enabled) ZICHT_RETURN_IF_ERROR(StartHttp());
   spdlog::info("zicht running: {} rule packs, {} rules, state in {}", m.plan->rule_set().packs().size(),
                m.plan->rules().size(), config_.state_dir);
+  return Status::Ok();
+}
+
+Status EngineRuntime::OpenFileInput() {
+  Impl& m = *impl_;
+  auto opened = OpenResumedFileSource(*m.engine, config_.file->path, config_.file->follow);
+  if (!opened.ok()) return opened.status();
+  if (opened->resumed_line > 0) {
+    spdlog::info("resuming {} at line {}", config_.file->path, opened->resumed_line);
+  }
+  m.source = std::move(opened->source);
+  m.source_name = std::move(opened->name);
   return Status::Ok();
 }
 

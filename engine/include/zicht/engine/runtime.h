@@ -70,6 +70,8 @@ class EngineRuntime {
 
  private:
   Status StartHttp();
+  // The file source, positioned after the last record a previous run applied.
+  Status OpenFileInput();
   struct Impl;
   std::unique_ptr<Impl> impl_;
   EngineConfig config_;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "zicht/base/status.h"
+#include "zicht/connectors/event_source.h"
 #include "zicht/engine/engine.h"
 #include "zicht/engine/plan.h"
 #include "zicht/rules/loader.h"
@@ -38,6 +39,17 @@ class TemporaryDirectory {
  private:
   std::string path_;
 };
+
+// A JSONL file source registered with the engine as source 0 and positioned
+// after the last record a previous run on the same file applied (the file is
+// known by device and inode; standard input, "-", always starts at the top).
+struct ResumedFileSource {
+  connectors::EventSourcePtr source;
+  std::string name;          // file name without directories, or "stdin"
+  int64_t resumed_line = 0;  // the line it continues at; 0: from the start
+};
+Result<ResumedFileSource> OpenResumedFileSource(Engine& engine, const std::string& path,
+                                                bool follow);
 
 // Records, accepted events, dead letters by reason, alerts by rule, rate.
 void PrintSummary(const Engine& engine, double seconds, bool dead_letters_not_written);
