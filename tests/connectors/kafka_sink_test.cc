@@ -7,7 +7,6 @@
 
 #include <map>
 #include <set>
-#include <thread>
 
 #include "kafka_test_util.h"
 #include "zicht/base/hash.h"
@@ -180,12 +179,7 @@ TEST(KafkaPartitionerTest, MunicipalityKeysLandWhereKafkaPartitionForKeySays) {
   // Commit() returns once the coordinator has decided; the commit markers
   // reach the partitions a moment later, and until then the last stable
   // offset (where a read_committed reader ends) stops before them.
-  std::vector<Read> read;
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    read = ReadAll(bootstrap, topic);
-    if (read.size() >= 2 * java.size()) break;
-    std::this_thread::sleep_for(milliseconds(200));
-  }
+  std::vector<Read> read = ReadAtLeast(2 * java.size(), [&] { return ReadAll(bootstrap, topic); });
   ASSERT_EQ(read.size(), 2 * java.size());
   for (const Read& r : read) {
     SCOPED_TRACE(r.value);

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -47,6 +48,20 @@ inline std::string NewTopic(const std::string& bootstrap, const std::string& pre
   Status s = (*admin)->CreateTopic(spec);
   EXPECT_TRUE(s.ok()) << s.ToString();
   return spec.name;
+}
+
+// Calls `read` until it returns at least `n` records (or 10 s passed) and
+// returns the last result. After a transaction's Commit() the markers reach
+// the partitions a moment later; until then a read_committed reader ends at
+// the last stable offset, before the transaction.
+template <typename Read>
+auto ReadAtLeast(size_t n, Read read) {
+  auto out = read();
+  for (int attempt = 1; attempt < 50 && out.size() < n; ++attempt) {
+    std::this_thread::sleep_for(milliseconds(200));
+    out = read();
+  }
+  return out;
 }
 
 // Sends records through a KafkaSink and waits until all are acknowledged.

@@ -3,9 +3,6 @@
 // newer producer with the same transactional id fences the older one.
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <thread>
-
 #include "kafka_test_util.h"
 #include "zicht/connectors/kafka_topic_reader.h"
 #include "zicht/connectors/kafka_transactional_producer.h"
@@ -42,20 +39,6 @@ std::vector<Entry> ReadTopic(const std::string& bootstrap, const std::string& to
       },
       milliseconds(20000));
   EXPECT_TRUE(end.ok()) << end.status().ToString();
-  return out;
-}
-
-// After Commit() the markers reach the partitions a moment later; until
-// then a read_committed reader ends before the transaction. Reads until at
-// least `n` records are visible (or 10 s passed) and returns the last read.
-std::vector<Entry> ReadCommittedAtLeast(const std::string& bootstrap, const std::string& topic,
-                                        size_t n) {
-  std::vector<Entry> out;
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    out = ReadTopic(bootstrap, topic, /*read_committed=*/true);
-    if (out.size() >= n) break;
-    std::this_thread::sleep_for(milliseconds(200));
-  }
   return out;
 }
 
@@ -124,7 +107,7 @@ TEST(KafkaTransactionalProducerTest, CommittedIsVisibleAbortedAndOpenAreNot) {
   EXPECT_EQ(by_key.count("open"), 0u);
 
   ASSERT_TRUE((*txn)->Commit().ok());
-  EXPECT_EQ(ReadCommittedAtLeast(bootstrap, topic, 6).size(), 6u);
+  EXPECT_EQ(ReadAtLeast(6, [&] { return ReadTopic(bootstrap, topic, true); }).size(), 6u);
 }
 
 TEST(KafkaTransactionalProducerTest, ANewerProducerFencesTheOlder) {
@@ -148,7 +131,7 @@ TEST(KafkaTransactionalProducerTest, ANewerProducerFencesTheOlder) {
   ASSERT_TRUE((*new_owner)->Begin().ok());
   ASSERT_TRUE((*new_owner)->Produce(topic, 0, "k", std::string_view("from the new owner")).ok());
   ASSERT_TRUE((*new_owner)->Commit().ok());
-  std::vector<Entry> read = ReadCommittedAtLeast(bootstrap, topic, 1);
+  std::vector<Entry> read = ReadAtLeast(1, [&] { return ReadTopic(bootstrap, topic, true); });
   ASSERT_EQ(read.size(), 1u);
   EXPECT_EQ(read[0].value, std::optional<std::string>("from the new owner"));
 }
