@@ -6,15 +6,22 @@
 
 #include <sstream>
 
+#include "zicht/base/file.h"
 #include "zicht/engine/decoder.h"
 #include "zicht/engine/engine.h"
-#include "zicht/engine/generator.h"
+#include "zicht/tools/generator.h"
 #include "zicht/engine/measure_math.h"
-#include "zicht/engine/setup.h"
+#include "zicht/runtime/rocksdb_state_store.h"
+#include "zicht/runtime/plan_loader.h"
 #include "zicht/engine/window_store.h"
 
 namespace zicht::engine {
 namespace {
+using runtime::OpenRocksDbStateStore;
+using runtime::PlanSources;
+using tools::GenerateFeed;
+using tools::GeneratorOptions;
+using tools::LoadFeedMunicipalities;
 
 const std::string kMunicipalities = ZICHT_SOURCE_DIR "/config/reference/municipalities.csv";
 
@@ -39,10 +46,10 @@ const std::vector<std::string>& Lines() {
 }
 
 PlanPtr LoadPlan(const std::string& pack) {
-  EngineSetupOptions setup;
+  PlanSources setup;
   setup.rule_files = {pack};
   setup.municipalities_path = kMunicipalities;
-  auto plan = BuildPlanFromFiles(setup);
+  auto plan = LoadPlan(setup);
   if (!plan.ok()) std::abort();
   return *plan;
 }

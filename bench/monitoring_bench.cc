@@ -14,8 +14,8 @@
 
 #include "../tests/monitoring/http_client.h"
 #include "zicht/engine/plan.h"
-#include "zicht/engine/prometheus_probe.h"
-#include "zicht/engine/setup.h"
+#include "zicht/runtime/prometheus_probe.h"
+#include "zicht/runtime/plan_loader.h"
 #include "zicht/monitoring/http_server.h"
 #include "zicht/monitoring/metrics_registry.h"
 
@@ -23,10 +23,10 @@ namespace zicht {
 namespace {
 
 engine::PlanPtr SpecPlan() {
-  engine::EngineSetupOptions o;
+  runtime::PlanSources o;
   o.rule_files = {ZICHT_SOURCE_DIR "/tests/rules/data/spec_example.yaml"};
   o.municipalities_path = ZICHT_SOURCE_DIR "/config/reference/municipalities.csv";
-  auto plan = engine::BuildPlanFromFiles(o);
+  auto plan = runtime::LoadPlan(o);
   if (!plan.ok()) {
     std::fprintf(stderr, "%s\n", plan.status().ToString().c_str());
     std::exit(1);
@@ -68,7 +68,7 @@ void FillRealistic(monitoring::MetricsRegistry& registry) {
 struct ProbeFixture {
   engine::PlanPtr plan = SpecPlan();
   monitoring::MetricsRegistry registry;
-  engine::PrometheusEngineProbe probe{&registry, *plan};
+  runtime::PrometheusEngineProbe probe{&registry, *plan};
   int type = plan->schemas()->TypeIndex("property_sale");
 };
 

@@ -7,11 +7,11 @@
 #include <string>
 
 #include "fuzz_common.h"
-#include "zicht/engine/config.h"
+#include "zicht/runtime/config.h"
 
 extern "C" int ZICHT_FUZZ_ENTRY(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
-  auto config = zicht::engine::ParseEngineConfig(text, "fuzz.yaml");
+  auto config = zicht::runtime::ParseEngineConfig(text, "fuzz.yaml");
   if (!config.ok()) {
     std::istringstream lines(config.status().message());
     std::string line;
@@ -23,7 +23,7 @@ extern "C" int ZICHT_FUZZ_ENTRY(const uint8_t* data, size_t size) {
   ZICHT_FUZZ_CHECK(config->kafka.has_value() != config->file.has_value(), "exactly one source");
   ZICHT_FUZZ_CHECK(!config->rules.empty(), "rule packs");
   for (const auto* sink : {&config->alerts, &config->dead_letter}) {
-    ZICHT_FUZZ_CHECK(sink->kind != zicht::engine::SinkConfig::Kind::kNone || sink->print, "sink has a destination");
+    ZICHT_FUZZ_CHECK(sink->kind != zicht::runtime::SinkConfig::Kind::kNone || sink->print, "sink has a destination");
   }
   ZICHT_FUZZ_CHECK(config->http.port >= 0 && config->http.port <= 65535, "port range");
   return 0;

@@ -10,7 +10,7 @@
 #include "fuzz_common.h"
 #include "zicht/engine/decoder.h"
 #include "zicht/engine/plan.h"
-#include "zicht/engine/setup.h"
+#include "zicht/runtime/plan_loader.h"
 
 namespace {
 
@@ -27,10 +27,10 @@ struct Decoders {
 Decoders& Get() {
   static Decoders* d = [] {
     auto* out = new Decoders;
-    zicht::engine::EngineSetupOptions setup;
+    zicht::runtime::PlanSources setup;
     setup.rule_files = {zicht::fuzz::SourcePath("tests/rules/data/spec_reference.yaml")};
     setup.municipalities_path = zicht::fuzz::SourcePath("config/reference/municipalities.csv");
-    auto plan = zicht::engine::BuildPlanFromFiles(setup);
+    auto plan = zicht::runtime::LoadPlan(setup);
     ZICHT_FUZZ_CHECK(plan.ok(), "the fixed pack loads");
     out->plan = *plan;
     out->decoder = std::make_unique<EventDecoder>(out->plan->schemas(), out->plan->municipalities_ptr());

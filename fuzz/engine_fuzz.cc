@@ -16,7 +16,8 @@
 
 #include "fuzz_common.h"
 #include "zicht/engine/engine.h"
-#include "zicht/engine/setup.h"
+#include "zicht/runtime/rocksdb_state_store.h"
+#include "zicht/runtime/plan_loader.h"
 
 namespace {
 
@@ -25,10 +26,10 @@ using zicht::engine::Engine;
 
 const zicht::engine::PlanPtr& Plan() {
   static auto* plan = [] {
-    zicht::engine::EngineSetupOptions setup;
+    zicht::runtime::PlanSources setup;
     setup.rule_files = {zicht::fuzz::SourcePath("fuzz/data/engine_pack.yaml")};
     setup.municipalities_path = zicht::fuzz::SourcePath("config/reference/municipalities.csv");
-    auto p = zicht::engine::BuildPlanFromFiles(setup);
+    auto p = zicht::runtime::LoadPlan(setup);
     ZICHT_FUZZ_CHECK(p.ok(), "the fixed pack loads");
     return new zicht::engine::PlanPtr(*p);
   }();
@@ -36,8 +37,8 @@ const zicht::engine::PlanPtr& Plan() {
 }
 
 // Real RocksDB, small buffers: a fresh store per input must open quickly.
-zicht::engine::RocksDbOptions SmallStore() {
-  zicht::engine::RocksDbOptions o;
+zicht::runtime::RocksDbOptions SmallStore() {
+  zicht::runtime::RocksDbOptions o;
   o.block_cache_bytes = 1 << 20;
   o.write_buffer_bytes = 1 << 20;
   o.memtable_budget_bytes = 4 << 20;
@@ -86,7 +87,7 @@ extern "C" int ZICHT_FUZZ_ENTRY(const uint8_t* data, size_t size) {
   zicht::connectors::MemorySink alerts, dead;
   int64_t offset = 0;
   {
-    auto store = zicht::engine::OpenRocksDbStateStore(dir, SmallStore());
+    auto store = zicht::runtime::OpenRocksDbStateStore(dir, SmallStore());
     CHECK_OK(store.status(), "open state");
     Engine engine(Plan(), store->get(), &alerts, &dead, options);
     CHECK_OK(engine.Open(), "engine open");
@@ -115,7 +116,7 @@ extern "C" int ZICHT_FUZZ_ENTRY(const uint8_t* data, size_t size) {
   }
   {
     // Restart on the committed state: it must load and resume at the end.
-    auto store = zicht::engine::OpenRocksDbStateStore(dir, SmallStore());
+    auto store = zicht::runtime::OpenRocksDbStateStore(dir, SmallStore());
     CHECK_OK(store.status(), "reopen state");
     zicht::connectors::MemorySink alerts2, dead2;
     Engine engine(Plan(), store->get(), &alerts2, &dead2, options);

@@ -8,7 +8,7 @@
 
 #include "fuzz_common.h"
 #include "zicht/base/csv.h"
-#include "zicht/engine/municipalities.h"
+#include "zicht/reference/municipalities.h"
 #include "zicht/engine/plan.h"
 #include "zicht/rules/loader.h"
 

@@ -1,8 +1,10 @@
 #include "zicht/base/file.h"
 
 #include <fmt/format.h>
+#include <stdlib.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -43,6 +45,38 @@ Status WriteFileAtomic(const std::string& path, std::string_view contents) {
     return Status::IoError(fmt::format("{}: write failed: {}", path, std::strerror(errno)));
   }
   return Status::Ok();
+}
+
+Result<TemporaryDirectory> TemporaryDirectory::Make(const std::string& prefix) {
+  std::error_code ec;
+  std::filesystem::path base = std::filesystem::temp_directory_path(ec);
+  if (ec) base = "/tmp";
+  std::string templ = (base / (prefix + "XXXXXX")).string();
+  if (::mkdtemp(templ.data()) == nullptr) {
+    return Status::IoError(fmt::format("cannot create a temporary directory in {}", base.string()));
+  }
+  TemporaryDirectory dir;
+  dir.path_ = templ;
+  return dir;
+}
+
+TemporaryDirectory& TemporaryDirectory::operator=(TemporaryDirectory&& other) noexcept {
+  if (this != &other) {
+    if (!path_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(path_, ec);
+    }
+    path_ = std::move(other.path_);
+    other.path_.clear();
+  }
+  return *this;
+}
+
+TemporaryDirectory::~TemporaryDirectory() {
+  if (!path_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
 }
 
 }  // namespace zicht

@@ -15,13 +15,23 @@
 
 #include "zicht/base/file.h"
 #include "zicht/base/hash.h"
-#include "zicht/engine/commands.h"
-#include "zicht/engine/generator.h"
-#include "zicht/engine/setup.h"
+#include "zicht/cli/commands.h"
+#include "zicht/tools/generator.h"
+#include "zicht/runtime/rocksdb_state_store.h"
+#include "zicht/runtime/plan_loader.h"
 #include "zicht/rules/loader.h"
 
 namespace zicht::engine {
 namespace {
+using tools::AnomalyKind;
+using cli::ReplayCommand;
+using cli::ReplayCommandOptions;
+using runtime::OpenRocksDbStateStore;
+using runtime::PlanSources;
+using tools::GenerateFeed;
+using tools::GeneratorOptions;
+using tools::LoadFeedMunicipalities;
+using tools::PlannedAnomaly;
 
 const std::string kMunicipalities = ZICHT_SOURCE_DIR "/config/reference/municipalities.csv";
 const std::string kSpecPack = ZICHT_SOURCE_DIR "/tests/rules/data/spec_example.yaml";
@@ -66,10 +76,10 @@ std::vector<std::string> GenerateLines(int days, uint64_t seed, bool clean) {
 }
 
 PlanPtr LoadPlan(const std::vector<std::string>& packs) {
-  EngineSetupOptions setup;
+  PlanSources setup;
   setup.rule_files = packs;
   setup.municipalities_path = kMunicipalities;
-  auto plan = BuildPlanFromFiles(setup);
+  auto plan = LoadPlan(setup);
   EXPECT_TRUE(plan.ok()) << plan.status().ToString();
   return *plan;
 }

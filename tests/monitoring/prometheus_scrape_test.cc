@@ -10,13 +10,14 @@
 
 #include "zicht/base/file.h"
 #include "zicht/engine/plan.h"
-#include "zicht/engine/prometheus_probe.h"
-#include "zicht/engine/setup.h"
+#include "zicht/runtime/prometheus_probe.h"
+#include "zicht/runtime/plan_loader.h"
 #include "zicht/monitoring/http_server.h"
 #include "zicht/monitoring/metrics_registry.h"
 
-namespace zicht::engine {
+namespace zicht::runtime {
 namespace {
+using engine::DeadLetterReason;
 
 // Every query of the Grafana dashboard, with its variables filled in as
 // Grafana would, so that the real Prometheus parses and answers each.
@@ -52,10 +53,10 @@ std::string Quote(const std::string& s) {
 }
 
 TEST(PrometheusScrapeTest, PrometheusStoresEveryZichtSeries) {
-  EngineSetupOptions setup;
+  PlanSources setup;
   setup.rule_files = {ZICHT_SOURCE_DIR "/tests/rules/data/spec_example.yaml"};
   setup.municipalities_path = ZICHT_SOURCE_DIR "/config/reference/municipalities.csv";
-  auto plan = BuildPlanFromFiles(setup);
+  auto plan = LoadPlan(setup);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
 
   monitoring::MetricsRegistry registry({"0.0.0-test", "scrapetest"});
@@ -138,4 +139,4 @@ TEST(PrometheusScrapeTest, PrometheusStoresEveryZichtSeries) {
 }
 
 }  // namespace
-}  // namespace zicht::engine
+}  // namespace zicht::runtime

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "zicht/base/status.h"
 
@@ -13,5 +14,22 @@ namespace zicht {
 Result<std::string> ReadFileToString(const std::string& path, size_t max_bytes = 256u << 20);
 // Writes to path.tmp and renames it over path, so readers never see half a file.
 Status WriteFileAtomic(const std::string& path, std::string_view contents);
+
+// A directory removed (recursively) when the object goes away.
+class TemporaryDirectory {
+ public:
+  TemporaryDirectory() = default;
+  // mkdtemp under the system temporary directory; IoError when that fails.
+  static Result<TemporaryDirectory> Make(const std::string& prefix);
+  ~TemporaryDirectory();
+  TemporaryDirectory(TemporaryDirectory&& other) noexcept : path_(std::move(other.path_)) {
+    other.path_.clear();
+  }
+  TemporaryDirectory& operator=(TemporaryDirectory&& other) noexcept;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 }  // namespace zicht

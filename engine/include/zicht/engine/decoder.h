@@ -8,13 +8,18 @@
 #include <vector>
 
 #include "zicht/engine/event.h"
-#include "zicht/engine/municipalities.h"
+#include "zicht/reference/municipalities.h"
 
 namespace simdjson::dom {
 class parser;
 }
 
 namespace zicht::engine {
+
+// The engine names municipalities by the reference table's dense indices.
+using reference::Municipality;
+using reference::MunicipalityTable;
+using reference::MunicipalityTablePtr;
 
 struct DecoderOptions {
   size_t max_event_bytes = 64 * 1024;  // larger events are parse_error (default 64 KiB)

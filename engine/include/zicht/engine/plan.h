@@ -11,10 +11,15 @@
 
 #include "zicht/base/status.h"
 #include "zicht/engine/event.h"
-#include "zicht/engine/municipalities.h"
+#include "zicht/reference/municipalities.h"
 #include "zicht/rules/loader.h"
 
 namespace zicht::engine {
+
+// The engine names municipalities by the reference table's dense indices.
+using reference::Municipality;
+using reference::MunicipalityTable;
+using reference::MunicipalityTablePtr;
 
 // A `where` clause compiled against the field schema.
 struct CompiledFilter {

@@ -1,0 +1,31 @@
+// The read API's routes on the HTTP server. Every handler runs on the engine
+// thread (through the EngineCall the runtime provides), between records, so
+// the engine needs no locks; a busy engine answers 503.
+#pragma once
+
+#include <chrono>
+#include <functional>
+
+#include "zicht/api/api.h"
+#include "zicht/base/status.h"
+#include "zicht/monitoring/http_server.h"
+
+namespace zicht::api {
+
+// Runs `task` on the engine thread and waits up to `timeout` for it;
+// TryAgain when the engine thread did not get to it in time.
+using EngineCall = std::function<Status(const std::function<void(engine::Engine&)>& task,
+                                        std::chrono::milliseconds timeout)>;
+
+struct RouteOptions {
+  ApiOptions api;
+  bool local_only = false;  // refuse clients not on loopback (403)
+  std::chrono::milliseconds engine_timeout{5000};
+};
+
+// GET /api/v1/{municipalities,municipalities/{code},indicators,indicators/{id},
+// alerts,rules,status} and the dashboard at /.
+Status InstallApiRoutes(monitoring::HttpServer& server, const RouteOptions& options,
+                        EngineCall call);
+
+}  // namespace zicht::api

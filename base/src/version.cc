@@ -1,0 +1,7 @@
+#include "zicht/base/version.h"
+
+namespace zicht {
+
+const char* VersionString() { return ZICHT_VERSION; }
+
+}  // namespace zicht

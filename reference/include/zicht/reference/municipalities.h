@@ -1,0 +1,67 @@
+// Municipality reference data (SPEC section 3): CBS codes, names, provinces and
+// populations, with O(1) lookup from a "GM0363" code to a dense index.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zicht/base/status.h"
+
+namespace zicht::reference {
+
+struct Municipality {
+  std::string code;      // "GM0363"
+  std::string name;      // "Amsterdam"
+  std::string province;  // "Noord-Holland"
+  int64_t population = 0;
+  std::optional<int64_t> households;
+  int year = 0;
+};
+
+class MunicipalityTable {
+ public:
+  // Reads code,name,province,population,households,year. Every error is
+  // reported as file:line:column; duplicate codes, bad codes and non-positive
+  // populations are errors.
+  static Result<std::shared_ptr<const MunicipalityTable>> Load(const std::string& path);
+  static Result<std::shared_ptr<const MunicipalityTable>> FromRows(std::vector<Municipality> rows,
+                                                                  std::string source = {});
+
+  size_t size() const { return rows_.size(); }
+  const Municipality& at(size_t index) const { return rows_[index]; }
+  const std::vector<Municipality>& rows() const { return rows_; }
+  // Dense index of a code, or -1 when the code is not in the table.
+  int IndexOf(std::string_view code) const {
+    int n = CodeNumber(code);
+    return n < 0 ? -1 : by_number_[static_cast<size_t>(n)];
+  }
+  int64_t total_population() const { return total_population_; }
+  const std::string& source() const { return source_; }
+
+  // 0..9999 for "GM" followed by exactly four digits, else -1.
+  static int CodeNumber(std::string_view code) {
+    if (code.size() != 6 || code[0] != 'G' || code[1] != 'M') return -1;
+    int n = 0;
+    for (size_t i = 2; i < 6; ++i) {
+      char c = code[i];
+      if (c < '0' || c > '9') return -1;
+      n = n * 10 + (c - '0');
+    }
+    return n;
+  }
+
+ private:
+  std::vector<Municipality> rows_;
+  std::array<int16_t, 10000> by_number_{};
+  int64_t total_population_ = 0;
+  std::string source_;
+};
+
+using MunicipalityTablePtr = std::shared_ptr<const MunicipalityTable>;
+
+}  // namespace zicht::reference

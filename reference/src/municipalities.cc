@@ -1,0 +1,98 @@
+#include "zicht/reference/municipalities.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "zicht/base/csv.h"
+
+namespace zicht::reference {
+namespace {
+
+bool ParseInt(std::string_view s, int64_t* out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+}  // namespace
+
+Result<MunicipalityTablePtr> MunicipalityTable::FromRows(std::vector<Municipality> rows,
+                                                        std::string source) {
+  auto table = std::make_shared<MunicipalityTable>();
+  table->source_ = std::move(source);
+  table->by_number_.fill(-1);
+  if (rows.size() > 9999) return Status::InvalidArgument("too many municipalities");
+  for (size_t i = 0; i < rows.size(); ++i) {
+    int n = CodeNumber(rows[i].code);
+    if (n < 0) return Status::InvalidArgument(fmt::format("bad municipality code '{}'", rows[i].code));
+    if (table->by_number_[static_cast<size_t>(n)] >= 0) {
+      return Status::InvalidArgument(fmt::format("duplicate municipality code {}", rows[i].code));
+    }
+    table->by_number_[static_cast<size_t>(n)] = static_cast<int16_t>(i);
+    table->total_population_ += rows[i].population;
+  }
+  table->rows_ = std::move(rows);
+  return MunicipalityTablePtr(std::move(table));
+}
+
+Result<MunicipalityTablePtr> MunicipalityTable::Load(const std::string& path) {
+  auto csv = ReadCsvFile(path);
+  if (!csv.ok()) return csv.status();
+  std::vector<std::string> missing;
+  int col_code = csv->Column("code"), col_name = csv->Column("name"),
+      col_province = csv->Column("province"), col_population = csv->Column("population"),
+      col_households = csv->Column("households"), col_year = csv->Column("year");
+  for (auto [name, col] : {std::pair{"code", col_code}, {"name", col_name},
+                           {"population", col_population}}) {
+    if (col < 0) missing.emplace_back(name);
+  }
+  if (!missing.empty()) {
+    return Status::InvalidArgument(
+        fmt::format("{}:1:1: missing column(s): {}", path, fmt::join(missing, ", ")));
+  }
+  std::vector<Municipality> rows;
+  rows.reserve(csv->rows.size());
+  std::array<int, 10000> seen_line{};
+  for (const CsvRow& row : csv->rows) {
+    auto at = [&](int col) -> const std::string& { return row.fields[static_cast<size_t>(col)]; };
+    auto err = [&](int col, std::string_view msg) {
+      // Column of the field: 1 + the widths of the fields before it, with commas.
+      size_t column = 1;
+      for (int c = 0; c < col; ++c) column += row.fields[static_cast<size_t>(c)].size() + 1;
+      return Status::InvalidArgument(fmt::format("{}:{}:{}: {}", path, row.line, column, msg));
+    };
+    Municipality m;
+    m.code = at(col_code);
+    int n = CodeNumber(m.code);
+    if (n < 0) return err(col_code, fmt::format("'{}' is not a CBS code (GM + 4 digits)", m.code));
+    if (seen_line[static_cast<size_t>(n)] != 0) {
+      return err(col_code, fmt::format("duplicate code {} (first on line {})", m.code,
+                                       seen_line[static_cast<size_t>(n)]));
+    }
+    seen_line[static_cast<size_t>(n)] = row.line;
+    m.name = at(col_name);
+    if (m.name.empty()) return err(col_name, "empty name");
+    if (col_province >= 0) m.province = at(col_province);
+    if (!ParseInt(at(col_population), &m.population) || m.population <= 0) {
+      return err(col_population,
+                 fmt::format("population '{}' is not a positive integer", at(col_population)));
+    }
+    if (col_households >= 0 && !at(col_households).empty()) {
+      int64_t h;
+      if (!ParseInt(at(col_households), &h) || h < 0) {
+        return err(col_households, fmt::format("households '{}' is not an integer", at(col_households)));
+      }
+      m.households = h;
+    }
+    if (col_year >= 0 && !at(col_year).empty()) {
+      int64_t y;
+      if (!ParseInt(at(col_year), &y)) return err(col_year, "year is not an integer");
+      m.year = static_cast<int>(y);
+    }
+    rows.push_back(std::move(m));
+  }
+  if (rows.empty()) return Status::InvalidArgument(fmt::format("{}: no municipalities", path));
+  return FromRows(std::move(rows), path);
+}
+
+}  // namespace zicht::reference

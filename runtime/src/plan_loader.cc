@@ -1,0 +1,27 @@
+#include "zicht/runtime/plan_loader.h"
+
+#include "zicht/rules/loader.h"
+
+namespace zicht::runtime {
+
+Result<engine::PlanPtr> LoadPlan(const PlanSources& options) {
+  rules::LoadOptions load;
+  load.retention_ms = options.retention_ms;
+  rules::RuleSetLoadResult loaded = rules::LoadRuleSet(options.rule_files, load);
+  if (!loaded.rule_set) {
+    std::string message;
+    for (const rules::Diagnostic& d : loaded.errors) {
+      if (!message.empty()) message += '\n';
+      message += d.ToString();
+    }
+    if (message.empty()) message = "rule packs could not be loaded";
+    return Status::InvalidArgument(message);
+  }
+  auto municipalities = reference::MunicipalityTable::Load(options.municipalities_path);
+  if (!municipalities.ok()) return municipalities.status();
+  engine::PlanOptions plan_options;
+  plan_options.allowed_lateness_ms = options.allowed_lateness_ms;
+  return engine::Plan::Build(loaded.rule_set, *municipalities, plan_options);
+}
+
+}  // namespace zicht::runtime
