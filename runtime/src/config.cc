@@ -12,32 +12,28 @@
 
 #include "zicht/base/file.h"
 #include "zicht/base/text.h"
+#include "zicht/yaml/diagnostics.h"
+#include "zicht/yaml/map_view.h"
 
 namespace zicht::runtime {
 namespace {
 
-struct Mark {
-  int line = 0, column = 0;
-};
-
+// The diagnostics of the file, and the dotted key whose value is being set
+// (setters name it in their messages).
 class Errors {
  public:
-  explicit Errors(std::string file) : file_(std::move(file)) {}
-  void Add(const YAML::Node& node, std::string message) {
-    YAML::Mark m = node.Mark();
-    Add(m.line + 1, m.column + 1, std::move(message));
-  }
+  explicit Errors(std::string file) : diagnostics_(std::move(file)) {}
+  void Add(const YAML::Node& node, std::string message) { diagnostics_.Error(node, std::move(message)); }
   void Add(int line, int column, std::string message) {
-    // Quoted keys and values come from the file: one line per error, whatever they hold.
-    errors_.push_back(fmt::format("{}:{}:{}: {}", file_, line, column,
-                                  PrintableText(message, std::string::npos)));
+    diagnostics_.Error(diagnostics_.Mark(line, column), std::move(message));
   }
-  bool empty() const { return errors_.empty(); }
-  std::string Joined() const { return fmt::format("{}", fmt::join(errors_, "\n")); }
+  bool empty() const { return diagnostics_.empty(); }
+  std::string Joined() { return diagnostics_.TakeText(); }
+  yaml::Diagnostics& diagnostics() { return diagnostics_; }
+  std::string key;
 
  private:
-  std::string file_;
-  std::vector<std::string> errors_;
+  yaml::Diagnostics diagnostics_;
 };
 
 // ${VAR} from the environment; other text (including ${file:...}, which the
@@ -76,9 +72,9 @@ struct Property {
 };
 
 bool ParseBool(const std::string& s, bool* out) {
-  if (s == "true" || s == "yes" || s == "on") return *out = true, true;
-  if (s == "false" || s == "no" || s == "off") return *out = false, true;
-  return false;
+  auto b = yaml::ParseBool(s);
+  if (b) *out = *b;
+  return b.has_value();
 }
 
 template <typename Int>
@@ -101,7 +97,7 @@ Setter String(std::function<std::string&(EngineConfig*)> field) {
 }
 Setter Bool(std::function<bool&(EngineConfig*)> field) {
   return [field](const YAML::Node& n, const std::string& text, EngineConfig* c, Errors* e) {
-    if (!ParseBool(text, &field(c))) e->Add(n, fmt::format("'{}' is not true or false", text));
+    if (!ParseBool(text, &field(c))) e->Add(n, fmt::format("'{}' must be true or false, got '{}'", e->key, text));
   };
 }
 template <typename Int>
@@ -109,7 +105,7 @@ Setter Integer(std::function<Int&(EngineConfig*)> field, Int min, Int max) {
   return [field, min, max](const YAML::Node& n, const std::string& text, EngineConfig* c, Errors* e) {
     Int v;
     if (!ParseInt(text, &v) || v < min || v > max) {
-      e->Add(n, fmt::format("'{}' is not an integer in {}..{}", text, min, max));
+      e->Add(n, fmt::format("'{}' must be a whole number in {}..{}, got '{}'", e->key, min, max, text));
       return;
     }
     field(c) = v;
@@ -119,7 +115,7 @@ Setter DurationField(std::function<TimeMs&(EngineConfig*)> field, bool allow_zer
   return [field, allow_zero](const YAML::Node& n, const std::string& text, EngineConfig* c, Errors* e) {
     auto d = ParseDuration(text);
     if (!d || (!allow_zero && d->ms() == 0)) {
-      e->Add(n, fmt::format("'{}' is not a duration like 1d, 12h, 30m or 10s", text));
+      e->Add(n, fmt::format("'{}' must be a duration like 14d, 12h, 30m or 10s, got '{}'", e->key, text));
       return;
     }
     field(c) = d->ms();
@@ -128,14 +124,14 @@ Setter DurationField(std::function<TimeMs&(EngineConfig*)> field, bool allow_zer
 Setter StringMap(std::function<std::map<std::string, std::string>&(EngineConfig*)> field) {
   return [field](const YAML::Node& n, const std::string&, EngineConfig* c, Errors* e) {
     if (!n.IsMap()) {
-      e->Add(n, "expected a mapping of names to values");
+      e->Add(n, fmt::format("'{}' must be a mapping, not {}", e->key, yaml::KindOf(n)));
       return;
     }
     for (const auto& kv : n) {
       const YAML::Node key = kv.first;
       const YAML::Node item = kv.second;
       if (!item.IsScalar()) {
-        e->Add(item, "expected a scalar value");
+        e->Add(item, fmt::format("'{}.{}' must be a single value, not {}", e->key, key.Scalar(), yaml::KindOf(item)));
         continue;
       }
       std::string value, missing;
@@ -154,7 +150,7 @@ Setter StringList(std::function<std::vector<std::string>&(EngineConfig*)> field)
     auto add = [&](const YAML::Node& item) {
       std::string value, missing;
       if (!item.IsScalar()) {
-        e->Add(item, "expected a string");
+        e->Add(item, fmt::format("an item of '{}' must be a single value, not {}", e->key, yaml::KindOf(item)));
       } else if (!ExpandEnv(item.Scalar(), &value, &missing)) {
         e->Add(item, fmt::format("environment variable {} is not set", missing));
       } else {
@@ -305,7 +301,7 @@ const std::vector<Property>& Registry() {
 }
 
 void Walk(const YAML::Node& node, const std::string& prefix, EngineConfig* config, Errors* errors,
-          std::set<std::string>* seen) {
+          std::map<std::string, int>* seen) {
   const auto& registry = Registry();
   for (const auto& kv : node) {
     // Copies: yaml-cpp's iterator proxies do not outlive the expression.
@@ -313,8 +309,8 @@ void Walk(const YAML::Node& node, const std::string& prefix, EngineConfig* confi
     const YAML::Node value = kv.second;
     const std::string key = key_node.Scalar();
     const std::string path = prefix.empty() ? key : prefix + "." + key;
-    if (!seen->insert(path).second) {
-      errors->Add(key_node, fmt::format("duplicate key '{}'", key));
+    if (auto [first, inserted] = seen->emplace(path, key_node.Mark().line + 1); !inserted) {
+      errors->Add(key_node, fmt::format("duplicate key '{}' (first at line {})", key, first->second));
       continue;
     }
     const Property* leaf = nullptr;
@@ -335,12 +331,15 @@ void Walk(const YAML::Node& node, const std::string& prefix, EngineConfig* confi
         errors->Add(value, fmt::format("'{}' needs a value", path));
         continue;
       }
+      errors->key = path;
       leaf->set(value, text, config, errors);
     } else if (section && value.IsMap()) {
       Walk(value, path, config, errors, seen);
     } else if (leaf != nullptr || section) {
-      errors->Add(value, fmt::format("'{}' has the wrong shape (expected {})", path,
-                                     leaf != nullptr ? leaf->doc.type : "a mapping"));
+      const bool map = leaf == nullptr || leaf->doc.type == "map";
+      errors->Add(value, fmt::format("'{}' must be {}, not {}", path,
+                                     map ? "a mapping" : leaf->doc.type == "list" ? "a list" : "a single value",
+                                     yaml::KindOf(value)));
     } else {
       // The keys possible at this level: the next segment of every property under `prefix`.
       std::vector<std::string> candidates;
@@ -370,20 +369,15 @@ const std::vector<ConfigProperty>& ConfigProperties() {
 
 Result<EngineConfig> ParseEngineConfig(const std::string& yaml, const std::string& name) {
   Errors errors(name);
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::Exception& e) {
-    errors.Add(e.mark.line + 1, e.mark.column + 1, e.msg);
-    return Status::InvalidArgument(errors.Joined());
-  }
+  YAML::Node root = yaml::LoadDocument(yaml, "configuration", errors.diagnostics());
+  if (!root.IsDefined()) return Status::InvalidArgument(errors.Joined());
   EngineConfig config;
   config.path = name;
   if (!root.IsMap()) {
     errors.Add(1, 1, "the configuration must be a YAML mapping");
     return Status::InvalidArgument(errors.Joined());
   }
-  std::set<std::string> seen;
+  std::map<std::string, int> seen;
   try {
     Walk(root, "", &config, &errors, &seen);
   } catch (const YAML::Exception& e) {

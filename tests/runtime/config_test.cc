@@ -100,9 +100,9 @@ http: { port: 70000 }
   ASSERT_FALSE(c.ok());
   const std::string& m = c.status().message();
   EXPECT_NE(m.find("bad.yaml:7:1: unknown key 'htp' (did you mean 'http'?)"), std::string::npos) << m;
-  EXPECT_NE(m.find("bad.yaml:9:14: 'forever' is not a duration"), std::string::npos) << m;
-  EXPECT_NE(m.find("bad.yaml:10:25: '-5' is not an integer in 1..100000000"), std::string::npos) << m;
-  EXPECT_NE(m.find("bad.yaml:11:15: '70000' is not an integer in 0..65535"), std::string::npos) << m;
+  EXPECT_NE(m.find("bad.yaml:9:14: 'state.retention' must be a duration like 14d, 12h, 30m or 10s, got 'forever'"), std::string::npos) << m;
+  EXPECT_NE(m.find("bad.yaml:10:25: 'state.commit_every_records' must be a whole number in 1..100000000, got '-5'"), std::string::npos) << m;
+  EXPECT_NE(m.find("bad.yaml:11:15: 'http.port' must be a whole number in 0..65535, got '70000'"), std::string::npos) << m;
   auto yaml_error = ParseEngineConfig("source: [unclosed\n", "y.yaml");
   ASSERT_FALSE(yaml_error.ok());
   // "y.yaml:<line>:<column>: ..." (std::regex trips GCC 12's maybe-uninitialized under ASan)

@@ -340,7 +340,7 @@ INSTANTIATE_TEST_SUITE_P(
             "bad_time",
             kOkCase + "    expect_alerts:\n      - { rule: many-boxes, municipality: GM0855, "
                       "from: 2026-13-01 }\n",
-            "'from' must be an RFC 3339 time (2026-03-01T12:00:00Z) or a date (2026-03-01), not "
+            "'from' must be an RFC 3339 time (2026-03-01T12:00:00Z) or a date (2026-03-01), got "
             "'2026-13-01'"},
         InvalidCase{"name_in_event",
                     "  - name: x\n    events:\n      - { type: parcel, id: a, time: "

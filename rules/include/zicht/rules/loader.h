@@ -12,11 +12,8 @@
 
 namespace zicht::rules {
 
-struct Diagnostic {
-  SourceMark mark;
-  std::string message;
-  std::string ToString() const;  // "file:line:column: message"
-};
+// "file:line:column: message" (zicht/base/diagnostic.h).
+using Diagnostic = zicht::Diagnostic;
 
 struct LoadOptions {
   // Longest history kept per series of buckets (default 1830d = 5 x 366d, so a

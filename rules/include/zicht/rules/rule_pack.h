@@ -8,16 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "zicht/base/diagnostic.h"
 #include "zicht/base/time.h"
 
 namespace zicht::rules {
 
 // Where a YAML node came from, for file:line:column messages (1-based).
-struct SourceMark {
-  std::string file;
-  int line = 0;
-  int column = 0;
-};
+using SourceMark = zicht::SourceMark;
 
 enum class FieldType : uint8_t { kString, kNumber, kBool };
 
