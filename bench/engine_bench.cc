@@ -21,19 +21,18 @@ using runtime::OpenRocksDbStateStore;
 using runtime::PlanSources;
 using tools::GenerateFeed;
 using tools::GeneratorOptions;
-using tools::LoadFeedMunicipalities;
 
 const std::string kMunicipalities = ZICHT_SOURCE_DIR "/config/reference/municipalities.csv";
 
 std::vector<std::string> Feed(int days, double scale = 1.0) {
-  auto munis = LoadFeedMunicipalities(kMunicipalities);
+  auto munis = reference::MunicipalityTable::Load(kMunicipalities);
   GeneratorOptions options;
   options.days = days;
   options.seed = 3;
   options.scale = scale;
   options.clean = true;
   std::stringstream out;
-  (void)GenerateFeed(options, *munis, out, nullptr);
+  (void)GenerateFeed(options, (*munis)->rows(), out, nullptr);
   std::vector<std::string> lines;
   std::string line;
   while (std::getline(out, line)) lines.push_back(line);

@@ -12,7 +12,6 @@
 namespace zicht::cli {
 
 using tools::GeneratorOptions;
-using tools::LoadFeedMunicipalities;
 using tools::GenerateFeed;
 namespace {
 
@@ -33,7 +32,7 @@ int GenerateCommand(const GenerateCommandOptions& options) {
     fmt::print(stderr, "zicht generate: {}\n", s.message());
     return kExitUsage;
   }
-  auto municipalities = LoadFeedMunicipalities(options.municipalities_path);
+  auto municipalities = reference::MunicipalityTable::Load(options.municipalities_path);
   if (!municipalities.ok()) {
     fmt::print(stderr, "zicht generate: {} (choose the table with --municipalities)\n",
                municipalities.status().message());
@@ -59,7 +58,7 @@ int GenerateCommand(const GenerateCommandOptions& options) {
   }
   std::ostream& events = file ? *file : std::cout;
 
-  auto stats = GenerateFeed(gen, *municipalities, events, truth.get());
+  auto stats = GenerateFeed(gen, (*municipalities)->rows(), events, truth.get());
   if (stats.ok()) {
     events.flush();
     if (truth) truth->flush();

@@ -85,13 +85,13 @@ struct Score {
 // Runs the feed of `seed` through an engine with the shipped pack and scores it.
 Score RunSeed(uint64_t seed) {
   Score score;
-  auto munis = LoadFeedMunicipalities(kMunicipalities);
+  auto munis = reference::MunicipalityTable::Load(kMunicipalities);
   EXPECT_TRUE(munis.ok());
   GeneratorOptions options;
   options.days = kDays;
   options.seed = seed;
   std::ostringstream feed_stream;
-  auto stats = GenerateFeed(options, *munis, feed_stream, nullptr);
+  auto stats = GenerateFeed(options, (*munis)->rows(), feed_stream, nullptr);
   EXPECT_TRUE(stats.ok()) << stats.status().ToString();
   const std::string feed = std::move(feed_stream).str();
   const TimeMs start = *ParseRfc3339(options.start_date + "T00:00:00Z");
@@ -145,7 +145,7 @@ Score RunSeed(uint64_t seed) {
 
   std::vector<Truth> truth;
   for (const PlannedAnomaly& a : stats->anomalies) {
-    truth.push_back({a.kind, (*munis)[a.municipality].code, a.first_day, a.last_day});
+    truth.push_back({a.kind, (*munis)->rows()[a.municipality].code, a.first_day, a.last_day});
   }
   std::vector<FeedAlert> got;
   simdjson::dom::parser parser;

@@ -30,7 +30,6 @@ using runtime::OpenRocksDbStateStore;
 using runtime::PlanSources;
 using tools::GenerateFeed;
 using tools::GeneratorOptions;
-using tools::LoadFeedMunicipalities;
 using tools::PlannedAnomaly;
 
 const std::string kMunicipalities = ZICHT_SOURCE_DIR "/config/reference/municipalities.csv";
@@ -60,14 +59,14 @@ std::vector<Alert> ParseAlerts(const std::vector<connectors::OutRecord>& records
 }
 
 std::vector<std::string> GenerateLines(int days, uint64_t seed, bool clean) {
-  auto munis = LoadFeedMunicipalities(kMunicipalities);
+  auto munis = reference::MunicipalityTable::Load(kMunicipalities);
   EXPECT_TRUE(munis.ok());
   GeneratorOptions options;
   options.days = days;
   options.seed = seed;
   options.clean = clean;
   std::stringstream out;
-  auto stats = GenerateFeed(options, *munis, out, nullptr);
+  auto stats = GenerateFeed(options, (*munis)->rows(), out, nullptr);
   EXPECT_TRUE(stats.ok()) << stats.status().ToString();
   std::vector<std::string> lines;
   std::string line;
@@ -200,13 +199,13 @@ TEST_F(EngineTest, SpecExampleFindsTheCombinedAnomaliesOnly) {
   Runner run(plan, Dir("spec"));
   run.Run(*lines_, lines_->size(), false);
   RunResult r = run.Result();
-  auto munis = LoadFeedMunicipalities(kMunicipalities);
+  auto munis = reference::MunicipalityTable::Load(kMunicipalities);
   GeneratorOptions options;
   options.days = 240;
   options.seed = 11;
   std::set<std::string> combined;
-  for (const PlannedAnomaly& a : PlanAnomalies(options, *munis)) {
-    if (a.kind == AnomalyKind::kCombined) combined.insert((*munis)[a.municipality].code);
+  for (const PlannedAnomaly& a : PlanAnomalies(options, (*munis)->rows())) {
+    if (a.kind == AnomalyKind::kCombined) combined.insert((*munis)->rows()[a.municipality].code);
   }
   ASSERT_FALSE(combined.empty());
   std::set<std::string> flagged;

@@ -25,10 +25,10 @@ namespace {
 
 const std::vector<FeedMunicipality>& Municipalities() {
   static const std::vector<FeedMunicipality> table = [] {
-    auto loaded = LoadFeedMunicipalities(std::string(ZICHT_SOURCE_DIR) +
-                                         "/config/reference/municipalities.csv");
+    auto loaded = reference::MunicipalityTable::Load(std::string(ZICHT_SOURCE_DIR) +
+                                                     "/config/reference/municipalities.csv");
     EXPECT_TRUE(loaded.ok()) << loaded.status().ToString();
-    return loaded.ok() ? std::move(loaded).value() : std::vector<FeedMunicipality>{};
+    return loaded.ok() ? (*loaded)->rows() : std::vector<FeedMunicipality>{};
   }();
   return table;
 }
@@ -552,18 +552,6 @@ TEST(Generator, RejectsBadOptionsAndTables) {
   std::ostringstream sink;
   EXPECT_FALSE(GenerateFeed(options, {}, sink, nullptr).ok());
 
-  std::string path = testing::TempDir() + "/generator_municipalities.csv";
-  {
-    std::ofstream out(path);
-    out << "code,name,province,population,households,year\n"
-        << "GM0001,A,P,1000,,2024\n"
-        << "GM0002,B,P,-4,,2024\n";
-  }
-  auto loaded = LoadFeedMunicipalities(path);
-  ASSERT_FALSE(loaded.ok());
-  EXPECT_NE(loaded.status().message().find(path + ":3:4:"), std::string::npos)
-      << loaded.status().message();
-  EXPECT_FALSE(LoadFeedMunicipalities(path + ".missing").ok());
 }
 
 TEST(Generator, ShortFeedsAndDisabledAnomaliesPlantNone) {

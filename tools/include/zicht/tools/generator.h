@@ -77,19 +77,13 @@
 #include <vector>
 
 #include "zicht/base/status.h"
+#include "zicht/reference/municipalities.h"
 
 namespace zicht::tools {
 
-// One row of the municipality reference table, as the generator needs it.
-struct FeedMunicipality {
-  std::string code;  // "GM0363"
-  std::string name;  // "Amsterdam"
-  int64_t population = 0;
-};
-
-// Reads code, name and population from a SPEC section 3 CSV. Errors carry
-// file:line:column; an empty table, a bad code or a non-positive population is one.
-Result<std::vector<FeedMunicipality>> LoadFeedMunicipalities(const std::string& path);
+// The generator reads the municipality reference table (reference/municipalities.h):
+// codes, names and populations.
+using FeedMunicipality = reference::Municipality;
 
 struct GeneratorOptions {
   int days = 0;                           // UTC days of events; required, 1..36600
