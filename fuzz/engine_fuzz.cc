@@ -83,7 +83,8 @@ extern "C" int ZICHT_FUZZ_ENTRY(const uint8_t* data, size_t size) {
   zicht::engine::EngineOptions options;
   options.partitions = partitions;
   options.commit_every_records = commit_every;
-  options.wall_clock = [] { return zicht::TimeMs{1800000000000}; };
+  static const zicht::FakeClock clock(1800000000000);
+  options.clock = &clock;
   zicht::connectors::MemorySink alerts, dead;
   int64_t offset = 0;
   {

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <map>
 
+#include "zicht/api/figures.h"
 #include "zicht/base/json_writer.h"
 #include "zicht/engine/national_baseline.h"
 
@@ -32,7 +33,7 @@ void Number(JsonWriter& w, std::string_view key, double v) {
   }
 }
 
-bool Suppressed(const IndicatorDef& ind, const Engine::IndicatorFigures& f, const ApiOptions& o) {
+bool Suppressed(const IndicatorDef& ind, const IndicatorFigures& f, const ApiOptions& o) {
   return ind.reference < 0 && f.count < o.disclosure_min_count;
 }
 
@@ -54,7 +55,7 @@ void IndicatorMeta(JsonWriter& w, const Plan& plan, const IndicatorDef& ind) {
 }
 
 // The figures of one indicator; everything derived from a small count is null.
-void Figures(JsonWriter& w, const IndicatorDef& ind, const Engine::IndicatorFigures& f,
+void Figures(JsonWriter& w, const IndicatorDef& ind, const IndicatorFigures& f,
              const ApiOptions& o) {
   const bool hide = Suppressed(ind, f, o);
   w.Key("suppressed").Bool(hide);
@@ -158,7 +159,7 @@ ApiResult MunicipalityJson(Engine& engine, const std::string& code, const ApiOpt
   const int m = plan.municipalities().IndexOf(code);
   if (m < 0) return Error(404, fmt::format("no municipality with code '{}'", code.substr(0, 16)));
   const Municipality& mu = plan.municipalities().at(static_cast<size_t>(m));
-  std::vector<Engine::IndicatorFigures> figures = engine.MunicipalityFigures(m);
+  std::vector<IndicatorFigures> figures = MunicipalityFigures(engine, m);
   std::string out;
   JsonWriter w(&out);
   w.BeginObject();
@@ -166,7 +167,7 @@ ApiResult MunicipalityJson(Engine& engine, const std::string& code, const ApiOpt
   w.Key("population").Int(mu.population);
   w.Key("disclosure_min_count").Int(options.disclosure_min_count);
   w.Key("indicators").BeginArray();
-  for (const Engine::IndicatorFigures& f : figures) {
+  for (const IndicatorFigures& f : figures) {
     const IndicatorDef& ind = plan.indicators()[static_cast<size_t>(f.indicator)];
     w.BeginObject();
     IndicatorMeta(w, plan, ind);
@@ -175,7 +176,7 @@ ApiResult MunicipalityJson(Engine& engine, const std::string& code, const ApiOpt
     // whole (a series of rates would reveal them).
     w.Key("history").BeginArray();
     if (!Suppressed(ind, f, options)) {
-      for (double v : engine.RateHistory(f.indicator, m, options.history_days)) {
+      for (double v : RateHistory(engine, f.indicator, m, options.history_days)) {
         if (std::isnan(v)) {
           w.Null();
         } else {
@@ -219,7 +220,7 @@ ApiResult IndicatorJson(Engine& engine, const std::string& id, const std::string
   if (matches == 0) return Error(404, fmt::format("no indicator '{}'", id.substr(0, 64)));
   if (matches > 1) return Error(409, fmt::format("indicator '{}' is in several packs; add ?pack=", id.substr(0, 64)));
   const IndicatorDef& ind = plan.indicators()[static_cast<size_t>(indicator)];
-  std::vector<Engine::IndicatorFigures> all = engine.IndicatorFiguresAll(indicator);
+  std::vector<IndicatorFigures> all = IndicatorFiguresAll(engine, indicator);
   std::vector<size_t> order(all.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   // Highest index against the national average first; suppressed and

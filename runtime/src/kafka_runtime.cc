@@ -25,7 +25,7 @@ using engine::EngineOptions;
 using engine::EngineStats;
 using engine::kFamilyCount;
 using engine::CommitSeqOfMeta;
-using engine::PartitionMetaKeyFor;
+using engine::StateKeys;
 using engine::WipePartitionState;
 namespace {
 
@@ -134,7 +134,7 @@ Result<connectors::RecordSinkPtr> KafkaRuntime::OpenSink(const SinkConfig& sink)
   return connectors::RecordSinkPtr(std::move(opened).value());
 }
 
-Status KafkaRuntime::Start(Engine* engine, EngineProbe* probe) {
+Status KafkaRuntime::Start(Engine* engine, EngineProbe* probe, ChangelogStateStore* engine_store) {
   engine_ = engine;
   probe_ = probe;
   if (kc_.changelog) {
@@ -144,7 +144,7 @@ Status KafkaRuntime::Start(Engine* engine, EngineProbe* probe) {
     auto producer = connectors::KafkaTransactionalProducer::Open(options);
     if (!producer.ok()) return producer.status();
     changelog_ = std::move(producer).value();
-    engine_->SetCommitMirror(this);
+    engine_store->SetChangelog(this);
   }
   connectors::KafkaSinkOptions national;
   national.kafka = kafka_;
@@ -259,7 +259,7 @@ Status KafkaRuntime::RestoreIfBehind(int p) {
   if (!probe.ok()) return probe.status();
   const int64_t end = (*probe)->end_offsets().count(p) ? (*probe)->end_offsets().at(p) : 0;
   if (end <= 0) return Status::Ok();  // nothing mirrored yet: the local state is all there is
-  const std::string meta_key = ChangelogKey(Family::kMeta, PartitionMetaKeyFor(p));
+  const std::string meta_key = ChangelogKey(Family::kMeta, StateKeys::PartitionMeta(p));
   uint64_t remote_seq = 0;
   // Each commit ends with the partition's meta record; a window of records
   // before the end holds the last one unless commits are huge, in which case
@@ -281,7 +281,7 @@ Status KafkaRuntime::RestoreIfBehind(int p) {
   }
   uint64_t local_seq = 0;
   std::string meta;
-  Status g = store_->Get(Family::kMeta, PartitionMetaKeyFor(p), &meta);
+  Status g = store_->Get(Family::kMeta, StateKeys::PartitionMeta(p), &meta);
   if (g.ok()) {
     if (auto seq = CommitSeqOfMeta(meta)) local_seq = *seq;
   } else if (g.code() != StatusCode::kNotFound) {

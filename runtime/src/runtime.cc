@@ -57,6 +57,8 @@ struct EngineRuntime::Impl {
   EngineConfig& config;
   PlanPtr plan;
   StateStorePtr store;
+  // What the engine writes through: mirrored to the changelog on Kafka.
+  std::unique_ptr<ChangelogStateStore> engine_store;
   connectors::RecordSinkPtr alerts;
   connectors::RecordSinkPtr dead_letters;
   std::unique_ptr<monitoring::MetricsRegistry> metrics;
@@ -237,6 +239,7 @@ Status EngineRuntime::Start() {
   auto store = OpenRocksDbStateStore(config_.state_dir);
   if (!store.ok()) return store.status();
   m.store = std::move(store).value();
+  m.engine_store = std::make_unique<ChangelogStateStore>(m.store.get());
 
   if (config_.kafka) {
     auto kafka = KafkaRuntime::Create(config_, m.store.get());
@@ -295,11 +298,11 @@ Status EngineRuntime::Start() {
     options.export_national = true;
     options.outbox_flush_timeout = std::chrono::milliseconds(0);
   }
-  m.engine = std::make_unique<Engine>(m.plan, m.store.get(), m.alerts.get(), m.dead_letters.get(),
+  m.engine = std::make_unique<Engine>(m.plan, m.engine_store.get(), m.alerts.get(), m.dead_letters.get(),
                                       options, m.probe.get());
   ZICHT_RETURN_IF_ERROR(m.engine->Open());
   if (m.kafka) {
-    ZICHT_RETURN_IF_ERROR(m.kafka->Start(m.engine.get(), m.probe.get()));
+    ZICHT_RETURN_IF_ERROR(m.kafka->Start(m.engine.get(), m.probe.get(), m.engine_store.get()));
   } else {
     ZICHT_RETURN_IF_ERROR(OpenFileInput());
   }

@@ -107,7 +107,8 @@ Score RunSeed(uint64_t seed) {
   EXPECT_TRUE(store.ok());
   connectors::MemorySink alerts, dead_letters;
   EngineOptions engine_options;
-  engine_options.wall_clock = [] { return TimeMs{0}; };
+  const FakeClock clock(0);
+  engine_options.clock = &clock;
   Engine engine(*plan, store->get(), &alerts, &dead_letters, engine_options);
   EXPECT_TRUE(engine.Open().ok());
   int64_t line = 0;

@@ -31,6 +31,8 @@ using runtime::PlanSources;
 using tools::GenerateFeed;
 using tools::GeneratorOptions;
 using tools::PlannedAnomaly;
+// Alerts carry a fixed emitted_at, so outputs compare byte for byte.
+const FakeClock kFixedClock(1800000000000);
 
 const std::string kMunicipalities = ZICHT_SOURCE_DIR "/config/reference/municipalities.csv";
 const std::string kSpecPack = ZICHT_SOURCE_DIR "/tests/rules/data/spec_example.yaml";
@@ -96,7 +98,7 @@ class Runner {
   Runner(PlanPtr plan, std::string dir, int partitions = 1) : plan_(std::move(plan)), dir_(std::move(dir)) {
     options_.partitions = partitions;
     options_.commit_every_records = 5000;
-    options_.wall_clock = [] { return TimeMs{1800000000000}; };
+    options_.clock = &kFixedClock;
   }
 
   // Processes records from the engine's resume position up to `stop` (or
@@ -398,7 +400,7 @@ TEST_F(EngineTest, InstancesSharingPartitionsAgreeWithOneInstance) {
     o.partitions = 6;
     o.own_all_partitions = false;
     o.export_national = true;
-    o.wall_clock = [] { return TimeMs{1800000000000}; };
+    o.clock = &kFixedClock;
     return o;
   };
   struct Instance {
@@ -491,7 +493,7 @@ TEST_F(EngineTest, ReplacePlanKeepsUnchangedRulesAndLosesNothing) {
   ASSERT_TRUE(store.ok());
   connectors::MemorySink alerts, dead;
   EngineOptions options;
-  options.wall_clock = [] { return TimeMs{1800000000000}; };
+  options.clock = &kFixedClock;
   Engine engine(plan_a, store->get(), &alerts, &dead, options);
   ASSERT_TRUE(engine.Open().ok());
   const size_t half = lines_->size() / 2;

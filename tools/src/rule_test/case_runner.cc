@@ -134,8 +134,8 @@ Status CaseRunner::Feed(const TestCase& c, const std::vector<EventItem>& events,
   if (!store.ok()) return store.status();
   EngineOptions engine_options;
   engine_options.allowed_lateness_ms = allowed_lateness_;
-  const TimeMs emitted_at = options_.emitted_at;
-  engine_options.wall_clock = [emitted_at] { return emitted_at; };
+  const FakeClock clock(options_.emitted_at);
+  engine_options.clock = &clock;
   Engine engine(plan_, store->get(), alerts, dead_letters, engine_options);
   ZICHT_RETURN_IF_ERROR(engine.Open());
   size_t tick = 0;

@@ -1,7 +1,14 @@
-// Engine: the processing core shared by `zicht replay` and `zicht run`. It
-// decodes raw events, keeps per-partition state (clock, windows, de-duplication,
-// rule timers), evaluates rules, and commits state, source offsets and an
-// outbox of alerts and dead letters in one atomic batch.
+// Engine: the processing core shared by `zicht replay` and `zicht run`, a
+// conductor over named parts (engine/src): the EventDecoder turns a record
+// into an event; per partition (PartitionState) the WindowStore counts it;
+// the NationalBaseline pools every partition's final windows and the
+// NationalBarrier holds an event back until the figures it is compared with
+// are complete; the RuleScheduler evaluates the rules the event can have
+// changed and the AlertBuilder explains those that fire; alerts and dead
+// letters wait in the Outbox. Commit writes every part's changes (through
+// PartitionStore and StateKeys), source positions and new outbox records in
+// one atomic batch, then delivers the outbox. NationalExchange encodes the
+// snapshots other instances need.
 //
 // Thread safety: not thread-safe; one thread drives an Engine.
 #pragma once
@@ -17,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "zicht/base/clock.h"
 #include "zicht/base/hash.h"
 #include "zicht/connectors/record.h"
 #include "zicht/connectors/record_sink.h"
@@ -24,6 +32,7 @@
 #include "zicht/engine/national_baseline.h"
 #include "zicht/engine/measures.h"
 #include "zicht/engine/plan.h"
+#include "zicht/engine/state_keys.h"
 #include "zicht/engine/state_store.h"
 #include "zicht/engine/window_store.h"
 #include "zicht/rules/evaluate.h"
@@ -31,14 +40,12 @@
 namespace zicht::engine {
 
 class EngineProbe;
-
-// Receives every commit before it is written locally, so it can be mirrored
-// to a changelog (Kafka transaction per commit). An error aborts the commit.
-class CommitMirror {
- public:
-  virtual ~CommitMirror() = default;
-  virtual Status Mirror(const StateBatch& batch) = 0;
-};
+class NationalBarrier;
+class Outbox;
+class PartitionStore;
+class RuleScheduler;
+struct Firing;
+struct PartitionState;
 
 struct EngineOptions {
   // How far behind the newest event time an event may be (SPEC default 1d).
@@ -73,8 +80,9 @@ struct EngineOptions {
   // How long a commit waits for sinks to acknowledge outbox records (default
   // 10 s); unacknowledged ones stay in the outbox and are retried.
   std::chrono::milliseconds outbox_flush_timeout{10000};
-  // Emit wall-clock `emitted_at` (tests override for reproducibility).
-  std::function<TimeMs()> wall_clock;
+  // Wall clock for alert `emitted_at` and latencies (null: the system clock;
+  // tests pass a FakeClock for reproducible output). Not owned.
+  const zicht::Clock* clock = nullptr;
 };
 
 // Counters for summaries; metrics are reported through the probe.
@@ -94,20 +102,6 @@ struct EngineStats {
   std::vector<int64_t> accepted_by_type;
   std::vector<int64_t> alerts_by_rule;
 };
-
-// A source position per partition, as committed with the state.
-struct SourcePosition {
-  int64_t next_offset = 0;
-  int64_t line = 1;
-  std::string source_id;  // identity of the input it belongs to (files)
-};
-
-// Helpers for restoring a partition from its changelog (kafka_runtime.cc).
-std::string PartitionMetaKeyFor(int partition);
-// The commit sequence recorded in a partition meta value (nullopt: not one).
-std::optional<uint64_t> CommitSeqOfMeta(std::string_view meta);
-// Deletes everything the store holds for a partition.
-Status WipePartitionState(StateStore* store, int partition);
 
 class Engine {
  public:
@@ -174,25 +168,17 @@ class Engine {
   TimeMs IdleTarget() const;
   TimeMs Clock(int partition) const;
 
-  void SetCommitMirror(CommitMirror* mirror) { mirror_ = mirror; }
+  // --- Read access for the API's queries (engine thread only) ---
 
-  // --- Queries for the HTTP API and the dashboard (engine thread only) ---
+  // The measure input of `indicator` for `municipality` as its rules see it
+  // now (nullopt: the municipality's partition is owned elsewhere). Valid
+  // until the next call that changes the engine.
+  std::optional<MeasureInput> LiveInput(int indicator, int municipality);
+  // The windows of `municipality`'s partition (null: owned elsewhere).
+  const WindowStore* WindowsOf(int municipality) const;
+  // National figures: the latest complete snapshots and reference figures.
+  NationalBaseline& national() { return *national_; }
 
-  // Every measure of one indicator for one municipality; NaN where undefined.
-  struct IndicatorFigures {
-    int indicator = -1;
-    bool live = false;  // this instance's live window; false: the national snapshot
-    int64_t count = 0;  // events counted (share: all events of the type)
-    double value, rate, national_rate, national_ratio, national_zscore, poisson_p, percentile,
-        trend_ratio, expected;
-  };
-  std::vector<IndicatorFigures> MunicipalityFigures(int municipality);
-  // One indicator for every municipality (owned ones live, others from the
-  // national snapshot), in municipality order.
-  std::vector<IndicatorFigures> IndicatorFiguresAll(int indicator);
-  // The indicator's rate for the window ending on each of the last `days`
-  // closed days (oldest first); empty for municipalities owned elsewhere.
-  std::vector<double> RateHistory(int indicator, int municipality, int days);
   struct RecentAlert {
     TimeMs emitted_at = 0;
     TimeMs event_time = 0;
@@ -218,99 +204,74 @@ class Engine {
   int PartitionOf(int municipality) const { return partition_of_[static_cast<size_t>(municipality)]; }
 
  private:
-  struct PartitionState;
-  struct PendingEvent;
-  void InitPartition(PartitionState& part);
-  void SetPlan(PlanPtr plan);
   enum class Outcome { kDone, kHeldBack };
+  void SetPlan(PlanPtr plan);
+  PartitionState& Partition(int partition);
+  // A fresh state for an owned partition, loaded from the store.
+  Status ResetPartition(int partition, bool load_position_and_outbox);
 
   // `key`: the event's de-duplication key when already computed.
   Outcome ProcessDecoded(PartitionState& part, const DecodedEvent& event,
                          const connectors::SourceRecord& record, const std::string& source_name,
                          bool advanced, const Hash128* key = nullptr);
+  // Counts an accepted event in every series of its type.
+  void CountEvent(PartitionState& part, const DecodedEvent& event, int local);
   void HoldBack(PartitionState& part, const connectors::SourceRecord& record,
                 const std::string& source_name, TimeMs time, bool advanced, bool at_front);
   void Tick(PartitionState& part, TimeMs now);
   void FinishTick(PartitionState& part, TimeMs now);
   void NoteProcessed(PartitionState* part, const connectors::SourceRecord& record);
-  MeasureInput Input(PartitionState& part, int indicator, int local);
   void DeadLetter(DeadLetterReason reason, std::string detail,
                   const connectors::SourceRecord& record, const std::string& source_name,
                   int partition);
+  // The record's municipality belongs to another partition: dead-lettered.
+  bool WrongPartition(int owner, int partition, const DecodedEvent& event,
+                      const connectors::SourceRecord& record, const std::string& source_name);
   // Moves the partition's clock to `now`, publishing national snapshots for
   // every final bucket it passes. Returns true when national figures for the
   // new final buckets are complete (the event may be accepted now).
   bool AdvanceClock(PartitionState& part, TimeMs now);
-  bool NationalReady(PartitionState& part) const;
-  // The final bucket whose national figures a partition compares with.
-  int64_t NationalBucket(const WindowStore& ws, bool hours) const;
-  // reuse: take cached condition outcomes that are still valid.
-  void EvaluateRule(PartitionState& part, int rule, int local, bool reuse = false);
-  void EvaluateAffected(PartitionState& part, int local);
   void EvaluateAll(PartitionState& part);
+  // Alerts for the rules the scheduler found firing.
+  void EmitFired(PartitionState& part);
   void EmitAlert(PartitionState& part, int rule, int local, double score);
-  void PushEvidence(PartitionState& part, int series, int local, std::string_view id, TimeMs time,
-                    int64_t bucket);
   Status TryDrainBlocked();
-  Status LoadPartition(PartitionState& part);
+  Status DeliverOutbox();
   Status LoadSourcePosition(int partition);
   Status LoadOutbox(int partition);
   void PublishNational(PartitionState& part);
-  void WriteState(PartitionState& part, StateBatch* batch);
-  Status DeliverOutbox();
-  PartitionState& Partition(int partition);
+  MeasureInput Input(PartitionState& part, int indicator, int local);
+  Hash128 DedupKeyOf(const DecodedEvent& event);
 
+  // Parts that depend only on the options (kept across reloads).
   PlanPtr plan_;
   StateStore* store_;
-  connectors::RecordSink* alert_sink_;
-  connectors::RecordSink* dead_letter_sink_;
   EngineOptions options_;
   EngineProbe* probe_;
+  const zicht::Clock& clock_;
+  std::unique_ptr<Outbox> outbox_;
+  // Parts built from the plan (SetPlan).
   std::unique_ptr<EventDecoder> decoder_;
   std::unique_ptr<NationalBaseline> national_;
-  std::vector<int> partition_of_;   // municipality -> partition
+  std::unique_ptr<NationalBarrier> barrier_;
+  std::unique_ptr<RuleScheduler> scheduler_;
+  std::unique_ptr<PartitionStore> partition_store_;
+  std::vector<int> partition_of_;                  // municipality -> partition
   std::vector<std::vector<int>> partition_munis_;  // partition -> municipalities
-  std::vector<std::unique_ptr<PartitionState>> partitions_;
   std::vector<int> active_partitions_;
+  // State.
+  std::vector<std::unique_ptr<PartitionState>> partitions_;
   std::map<int, SourcePosition> positions_;  // per source partition: read up to here
-  int64_t held_back_ = 0;
   EngineStats stats_;
-
-  // Outbox: records created since the last commit, then handed to sinks.
-  struct OutboxRecord {
-    int partition;
-    uint64_t seq;  // per partition
-    bool alert;
-    connectors::OutRecord record;
-    // For the event-to-alert latency (not persisted: unknown after a restart).
-    int rule = -1;
-    TimeMs ingest_time = 0;
-  };
-  uint64_t OutboxId(const OutboxRecord& o) const {
-    return (static_cast<uint64_t>(o.partition) << 48) | o.seq;
-  }
-  std::vector<OutboxRecord> new_outbox_;
-  std::vector<OutboxRecord> unsent_outbox_;  // committed, not yet given to sinks
-  std::map<uint64_t, OutboxRecord> in_flight_;  // given to sinks, not yet acknowledged
-  std::vector<uint64_t> acked_;              // delivered (OutboxId); deleted after the flush
-  CommitMirror* mirror_ = nullptr;
   std::vector<std::pair<std::string, std::string>> national_out_;
   std::deque<RecentAlert> recent_alerts_;
-  IndicatorFigures SnapshotFigures(int indicator, int municipality);
   int64_t since_commit_ = 0;
-
-  // Scratch for rule evaluation (no allocation per event).
-  std::vector<uint32_t> rule_stamp_;
-  uint32_t stamp_ = 0;
-  std::vector<int> rules_to_evaluate_;
-  std::vector<int> updated_indicators_;
+  // Scratch (no allocation per event).
+  std::vector<Firing> fired_;
+  std::vector<MeasureInput> inputs_;
   std::string dedup_text_;
-  // De-duplication key of the event being processed (computed once).
-  Hash128 DedupKeyOf(const DecodedEvent& event);
   TimeMs current_ingest_time_ = 0;  // of the record being processed
   uint32_t latency_sample_ = 0;
-  std::vector<DirtyRow> dirty_scratch_;
-  std::unique_ptr<bool[]> held_scratch_;
 };
 
 }  // namespace zicht::engine

@@ -18,6 +18,7 @@
 #include "zicht/connectors/kafka_source.h"
 #include "zicht/connectors/kafka_topic_reader.h"
 #include "zicht/connectors/kafka_transactional_producer.h"
+#include "zicht/runtime/changelog_state_store.h"
 #include "zicht/runtime/config.h"
 #include "zicht/engine/engine.h"
 #include "zicht/engine/probe.h"
@@ -29,7 +30,7 @@ struct RestoreStats {
   double seconds = 0;
 };
 
-class KafkaRuntime : public connectors::RebalanceListener, public engine::CommitMirror {
+class KafkaRuntime : public connectors::RebalanceListener, public ChangelogWriter {
  public:
   // Checks the input topic (its partition count decides municipality
   // ownership) and creates missing output, changelog and national topics.
@@ -41,8 +42,9 @@ class KafkaRuntime : public connectors::RebalanceListener, public engine::Commit
   Result<connectors::RecordSinkPtr> OpenSink(const SinkConfig& sink);
 
   // Joins the group. The engine is used from the rebalance callbacks, which
-  // run inside Poll on this thread.
-  Status Start(engine::Engine* engine, engine::EngineProbe* probe);
+  // run inside Poll on this thread. With a changelog, `engine_store` (the
+  // store the engine writes through) mirrors every write to it from now on.
+  Status Start(engine::Engine* engine, engine::EngineProbe* probe, ChangelogStateStore* engine_store);
   // Next records (empty on timeout). TryAgain-free: errors are survived and
   // counted by the source.
   Status Poll(std::vector<connectors::SourceRecord>* batch, std::chrono::milliseconds timeout);
@@ -60,7 +62,7 @@ class KafkaRuntime : public connectors::RebalanceListener, public engine::Commit
   int64_t lag() const { return last_lag_; }
   Status Close();
 
-  // CommitMirror: every commit, as one Kafka transaction on the changelog.
+  // ChangelogWriter: every engine write, as one Kafka transaction on the changelog.
   Status Mirror(const engine::StateBatch& batch) override;
   // RebalanceListener.
   Result<std::map<int32_t, int64_t>> OnAssigned(const std::vector<int32_t>& partitions) override;

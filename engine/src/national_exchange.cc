@@ -1,0 +1,83 @@
+#include "national_exchange.h"
+
+#include <fmt/format.h>
+
+#include "state_codec.h"
+
+namespace zicht::engine {
+namespace {
+constexpr uint8_t kNationalFormat = 1;
+}  // namespace
+
+std::pair<std::string, std::string> NationalExchange::Encode(const Plan& plan, int partition, bool hours,
+                                                             int64_t final_bucket, const WindowStore& ws) {
+  // key: partition, unit, final bucket modulo the history kept, so a
+  // compacted topic keeps the last `history` snapshots of each partition.
+  std::string key;
+  codec::PutU32(&key, static_cast<uint32_t>(partition));
+  codec::PutU8(&key, static_cast<uint8_t>(hours ? 1 : 0));
+  codec::PutU8(&key, static_cast<uint8_t>(((final_bucket % 64) + 64) % 64));
+  std::string value;
+  codec::PutU8(&value, kNationalFormat);
+  codec::PutBytes(&value, plan.rule_set().version());
+  codec::PutU32(&value, static_cast<uint32_t>(partition));
+  codec::PutU8(&value, static_cast<uint8_t>(hours ? 1 : 0));
+  codec::PutI64(&value, final_bucket);
+  const MunicipalityTable& munis = plan.municipalities();
+  uint16_t count = 0;
+  for (const IndicatorDef& ind : plan.indicators()) {
+    if (ind.series >= 0 && ws.series_hours(ind.series) == hours) ++count;
+  }
+  codec::PutU16(&value, count);
+  for (const IndicatorDef& ind : plan.indicators()) {
+    if (ind.series < 0 || ws.series_hours(ind.series) != hours) continue;
+    codec::PutU16(&value, static_cast<uint16_t>(ind.index));
+    codec::PutU16(&value, static_cast<uint16_t>(ws.municipalities().size()));
+    for (size_t l = 0; l < ws.municipalities().size(); ++l) {
+      const WindowAgg& a = ws.Final(ind.index, static_cast<int>(l));
+      codec::PutU16(&value, static_cast<uint16_t>(MunicipalityTable::CodeNumber(
+                                munis.at(static_cast<size_t>(ws.municipalities()[l])).code)));
+      codec::PutI64(&value, a.n_match);
+      codec::PutI64(&value, a.n_all);
+      codec::PutI128(&value, a.sum);
+    }
+  }
+  return {std::move(key), std::move(value)};
+}
+
+Result<NationalExchange::Decoded> NationalExchange::Decode(const Plan& plan, std::string_view data) {
+  codec::Reader v(data);
+  if (v.U8() != kNationalFormat) return Status::InvalidArgument("unknown national snapshot format");
+  std::string_view version = v.Bytes();
+  Decoded out;
+  out.partition = static_cast<int>(v.U32());
+  out.hours = v.U8() != 0;
+  out.snapshot.final_bucket = v.I64();
+  if (!v.ok()) return Status::Corruption("truncated national snapshot");
+  if (version != plan.rule_set().version()) return Decoded{};
+  out.same_rule_set = true;
+  const MunicipalityTable& munis = plan.municipalities();
+  const uint16_t count = v.U16();
+  for (uint16_t i = 0; i < count && v.ok(); ++i) {
+    const int indicator = v.U16();
+    const uint16_t n = v.U16();
+    std::vector<std::pair<int, WindowAgg>> values;
+    values.reserve(n);
+    for (uint16_t j = 0; j < n && v.ok(); ++j) {
+      int m = munis.IndexOf(fmt::format("GM{:04d}", v.U16()));
+      WindowAgg a;
+      a.n_match = v.I64();
+      a.n_all = v.I64();
+      a.sum = v.Int128();
+      if (m >= 0) values.emplace_back(m, a);
+    }
+    if (indicator < 0 || static_cast<size_t>(indicator) >= plan.indicators().size()) {
+      return Status::InvalidArgument("national snapshot names an unknown indicator");
+    }
+    out.snapshot.values.emplace_back(indicator, std::move(values));
+  }
+  if (!v.ok() || !v.done()) return Status::Corruption("undecodable national snapshot");
+  return out;
+}
+
+}  // namespace zicht::engine

@@ -1,0 +1,36 @@
+#include "partition_state.h"
+
+namespace zicht::engine {
+
+void InitPartitionState(PartitionState& part, const Plan& plan, const std::vector<int>& municipalities) {
+  const size_t locals = municipalities.size();
+  part.owned = true;
+  part.rule_count = plan.rules().size();
+  part.condition_count = static_cast<size_t>(plan.total_conditions());
+  part.series_count = plan.series().size();
+  part.store = std::make_unique<WindowStore>(plan, municipalities);
+  part.evidence.assign(plan.series().size() * locals, EvidenceRing{});
+  part.timers.assign(plan.rules().size() * locals, rules::RuleTimer{});
+  part.timer_dirty.assign(part.timers.size(), 0);
+  part.figures.assign(plan.indicators().size(), PartitionState::FiguresRef{});
+  part.conditions.assign(static_cast<size_t>(plan.total_conditions()) * locals, ConditionCache{});
+  part.rule_held.assign(plan.rules().size() * locals, 0);
+  ++part.epoch;
+}
+
+void PushEvidence(PartitionState& part, int series, int local, std::string_view id, TimeMs time, int64_t bucket,
+                  size_t capacity) {
+  EvidenceRing& ring = part.evidence[part.EvidenceSlot(series, local)];
+  if (ring.entries.size() < capacity) {
+    ring.entries.push_back(EvidenceEntry{time, bucket, std::string(id)});
+  } else {
+    EvidenceEntry& e = ring.entries[ring.head];
+    e.time = time;
+    e.bucket = bucket;
+    e.id.assign(id);
+    ring.head = (ring.head + 1) % capacity;
+  }
+  ring.dirty = true;
+}
+
+}  // namespace zicht::engine

@@ -1,0 +1,146 @@
+#include "rule_scheduler.h"
+
+#include <algorithm>
+#include <span>
+
+#include "zicht/rules/evaluate.h"
+
+namespace zicht::engine {
+
+MeasureInput PartitionInput(const Plan& plan, NationalBaseline& national, const NationalBarrier& barrier,
+                            PartitionState& part, int indicator, int local) {
+  const IndicatorDef& ind = plan.indicators()[static_cast<size_t>(indicator)];
+  const WindowStore& ws = *part.store;
+  MeasureInput in;
+  in.indicator = &ind;
+  in.local = local;
+  in.municipality = ws.municipalities()[static_cast<size_t>(local)];
+  in.population = plan.municipalities().at(static_cast<size_t>(in.municipality)).population;
+  in.first_event_time = part.first_event_time;
+  if (ind.reference >= 0) {
+    in.reference = &plan.references()[static_cast<size_t>(ind.reference)];
+    in.national = &national.ReferenceFigures(indicator);
+  } else {
+    in.store = &ws;
+    const int64_t final_bucket = barrier.Bucket(ws, ws.series_hours(ind.series));
+    PartitionState::FiguresRef& ref = part.figures[static_cast<size_t>(indicator)];
+    if (ref.final_bucket != final_bucket || !ref.figures) {
+      ref.figures = national.Figures(indicator, final_bucket);
+      ref.final_bucket = final_bucket;
+    }
+    in.national = ref.figures.get();
+    in.final_bucket = final_bucket;
+  }
+  return in;
+}
+
+RuleScheduler::RuleScheduler(const Plan& plan, NationalBaseline* national, const NationalBarrier* barrier,
+                             bool incremental)
+    : plan_(plan), national_(national), barrier_(barrier), incremental_(incremental) {
+  rule_stamp_.assign(plan.rules().size(), 0);
+  size_t max_conditions = 0;
+  for (const RuleDef& r : plan.rules()) max_conditions = std::max(max_conditions, r.spec->conditions.size());
+  held_ = std::make_unique<bool[]>(std::max<size_t>(1, max_conditions));
+}
+
+void RuleScheduler::BeginEvent() {
+  ++stamp_;
+  rules_to_evaluate_.clear();
+  updated_indicators_.clear();
+}
+
+void RuleScheduler::Touched(const SeriesDef& series, bool matched) {
+  const std::vector<int>& affected = matched ? series.rules : series.share_rules;
+  for (int r : affected) {
+    if (rule_stamp_[static_cast<size_t>(r)] != stamp_) {
+      rule_stamp_[static_cast<size_t>(r)] = stamp_;
+      rules_to_evaluate_.push_back(r);
+    }
+  }
+  const std::vector<int>& updated = matched ? series.indicators : series.share_indicators;
+  updated_indicators_.insert(updated_indicators_.end(), updated.begin(), updated.end());
+}
+
+void RuleScheduler::EvaluateAfterEvent(PartitionState& part, int local, std::vector<Firing>* fired) {
+  if (incremental_) {
+    EvaluateAffected(part, local, fired);
+  } else {
+    for (int r : rules_to_evaluate_) EvaluateRule(part, r, local, /*reuse=*/false, fired);
+  }
+}
+
+void RuleScheduler::EvaluateRule(PartitionState& part, int rule, int local, bool reuse,
+                                 std::vector<Firing>* fired) {
+  const RuleDef& rd = plan_.rules()[static_cast<size_t>(rule)];
+  const rules::RuleSpec& spec = *rd.spec;
+  ++evaluations_;
+  bool* held = held_.get();
+  for (size_t c = 0; c < spec.conditions.size(); ++c) {
+    ConditionCache* cache = &part.conditions[part.ConditionSlot(rd.condition_base + static_cast<int>(c), local)];
+    if (reuse && cache->epoch == part.epoch) {
+      held[c] = cache->last_held;
+      continue;
+    }
+    MeasureInput in = PartitionInput(plan_, *national_, *barrier_, part, rd.condition_indicator[c], local);
+    held[c] = EvaluateHolds(spec.conditions[c], in, spec.min_events, incremental_ ? cache : nullptr);
+    cache->last_held = held[c];
+    cache->epoch = part.epoch;
+  }
+  rules::Combination comb = rules::Combine(spec, std::span<const bool>(held, spec.conditions.size()));
+  const size_t slot = part.RuleSlot(rule, local);
+  part.rule_held[slot] = comb.held ? 1 : 0;
+  rules::RuleTimer& timer = part.timers[slot];
+  rules::RuleTimer before = timer;
+  bool fire = rules::StepTimer(spec, comb.held, part.clock, &timer);
+  if (!(timer == before)) part.timer_dirty[slot] = 1;
+  if (fire) fired->push_back(Firing{rule, local, comb.score});
+}
+
+void RuleScheduler::EvaluateAffected(PartitionState& part, int local, std::vector<Firing>* fired) {
+  // Only conditions on indicators this event updated can have changed (the
+  // others keep their cached outcome within the epoch). A rule whose
+  // combination was false and none of whose outcomes changed would only
+  // confirm "not held": evaluating it changes nothing, so it is skipped.
+  // Rules that hold are always evaluated, for their `for` and `cooldown`.
+  ++stamp_;
+  for (int r : rules_to_evaluate_) {
+    const size_t slot = part.RuleSlot(r, local);
+    if (!part.rule_held[slot]) continue;
+    // A rule that holds changes nothing until it may fire: `for` elapsed and
+    // outside `cooldown`.
+    const rules::RuleSpec& spec = *plan_.rules()[static_cast<size_t>(r)].spec;
+    const rules::RuleTimer& t = part.timers[slot];
+    const TimeMs may_fire = std::max(t.held_since == kMinTime ? kMinTime : t.held_since + spec.for_ms,
+                                     t.last_alert == kMinTime ? kMinTime : t.last_alert + spec.cooldown_ms);
+    if (part.clock >= may_fire) rule_stamp_[static_cast<size_t>(r)] = stamp_;
+  }
+  for (int i : updated_indicators_) {
+    const auto& conditions = plan_.indicators()[static_cast<size_t>(i)].conditions;
+    if (conditions.empty()) continue;
+    const MeasureInput in = PartitionInput(plan_, *national_, *barrier_, part, i, local);
+    for (const auto& [r, c] : conditions) {
+      const RuleDef& rd = plan_.rules()[static_cast<size_t>(r)];
+      ConditionCache* cache = &part.conditions[part.ConditionSlot(rd.condition_base + c, local)];
+      const bool was = cache->last_held;
+      const bool valid = cache->epoch == part.epoch;
+      const bool now = EvaluateHolds(rd.spec->conditions[static_cast<size_t>(c)], in, rd.spec->min_events, cache);
+      cache->last_held = now;
+      cache->epoch = part.epoch;
+      if (!valid || now != was) rule_stamp_[static_cast<size_t>(r)] = stamp_;
+    }
+  }
+  for (int r : rules_to_evaluate_) {
+    if (rule_stamp_[static_cast<size_t>(r)] == stamp_) EvaluateRule(part, r, local, /*reuse=*/true, fired);
+  }
+}
+
+void RuleScheduler::EvaluateAll(PartitionState& part, std::vector<Firing>* fired) {
+  const size_t locals = part.store->municipalities().size();
+  for (size_t r = 0; r < plan_.rules().size(); ++r) {
+    for (size_t l = 0; l < locals; ++l) {
+      EvaluateRule(part, static_cast<int>(r), static_cast<int>(l), /*reuse=*/false, fired);
+    }
+  }
+}
+
+}  // namespace zicht::engine
