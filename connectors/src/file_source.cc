@@ -7,6 +7,7 @@
 #include <cstring>
 #include <thread>
 
+#include "zicht/base/clock.h"
 #include "zicht/connectors/file.h"
 
 namespace zicht::connectors {
@@ -84,9 +85,7 @@ class FileSource : public EventSource {
  private:
   // Emits every complete line in [begin_, end_); at EOF also the last one.
   bool SplitLines(std::vector<SourceRecord>* batch, bool at_eof) {
-    TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
+    const TimeMs now = SystemClock().WallMs();
     const char* base = buffer_.data();
     size_t pos = begin_;
     while (pos < end_) {

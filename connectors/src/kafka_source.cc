@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "kafka_common.h"
+#include "zicht/base/clock.h"
 #include "zicht/connectors/kafka_conf.h"
 
 namespace zicht::connectors {
@@ -17,11 +18,7 @@ using kafka_internal::EventBridge;
 using kafka_internal::PartitionList;
 using Clock = std::chrono::steady_clock;
 
-TimeMs WallClockMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+TimeMs WallClockMs() { return SystemClock().WallMs(); }
 
 class KafkaSourceImpl final : public KafkaSource, public RdKafka::RebalanceCb {
  public:

@@ -18,19 +18,12 @@ namespace {
 // events_consumed `type` label when the event's type is not known.
 constexpr const char* kUnknownType = "unknown";
 
-TimeMs SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 PrometheusEngineProbe::PrometheusEngineProbe(monitoring::MetricsRegistry* registry,
                                              const Plan& plan, PrometheusEngineProbeOptions options)
     : registry_(registry), f_(registry->families()), options_(std::move(options)) {
   if (options_.partitions < 1) options_.partitions = 1;
-  if (!options_.wall_clock) options_.wall_clock = SystemNowMs;
   unknown_type_.accepted =
       &f_.events_consumed->Add({{"type", kUnknownType}, {"result", "accepted"}});
   unknown_type_.dead_letter =
@@ -139,7 +132,7 @@ void PrometheusEngineProbe::Ready(bool ready) {
 }
 
 void PrometheusEngineProbe::UpdatePartitionGauges() {
-  const TimeMs now = options_.wall_clock();
+  const TimeMs now = ClockOr(options_.clock).WallMs();
   for (int p = 0; p < options_.partitions; ++p) {
     PartitionSlot& slot = partitions_[static_cast<size_t>(p)];
     const std::string label = std::to_string(p);

@@ -19,6 +19,7 @@
 #include "zicht/runtime/file_input.h"
 #include "zicht/runtime/plan_loader.h"
 #include "zicht/runtime/rocksdb_state_store.h"
+#include "source_driver.h"
 #include "zicht/monitoring/bearer_auth.h"
 #include "zicht/monitoring/http_server.h"
 #include "zicht/monitoring/metrics_registry.h"
@@ -65,9 +66,8 @@ struct EngineRuntime::Impl {
   std::unique_ptr<EngineProbe> probe;
   std::unique_ptr<monitoring::HttpServer> http;
   std::unique_ptr<Engine> engine;
-  connectors::EventSourcePtr source;
+  std::unique_ptr<SourceDriver> driver;  // the input: a file or Kafka
   std::unique_ptr<KafkaRuntime> kafka;
-  std::string source_name;
   std::map<std::string, std::string> fingerprints;
   Clock::time_point last_watch = Clock::now();
 
@@ -303,6 +303,7 @@ Status EngineRuntime::Start() {
   ZICHT_RETURN_IF_ERROR(m.engine->Open());
   if (m.kafka) {
     ZICHT_RETURN_IF_ERROR(m.kafka->Start(m.engine.get(), m.probe.get(), m.engine_store.get()));
+    m.driver = MakeKafkaDriver(m.kafka.get(), config_.kafka->stop_at_end);
   } else {
     ZICHT_RETURN_IF_ERROR(OpenFileInput());
   }
@@ -323,8 +324,7 @@ Status EngineRuntime::OpenFileInput() {
   if (opened->resumed_line > 0) {
     spdlog::info("resuming {} at line {}", config_.file->path, opened->resumed_line);
   }
-  m.source = std::move(opened->source);
-  m.source_name = std::move(opened->name);
+  m.driver = MakeFileDriver(std::move(opened->source), std::move(opened->name), config_.exit_at_end);
   return Status::Ok();
 }
 
@@ -351,6 +351,8 @@ int EngineRuntime::Run() {
     last_commit = Clock::now();
     return true;
   };
+  SourceDriver& driver = *m.driver;
+  int rc = 0;
   while (!stop_requested_.load()) {
     m.RunTasks();
     const auto now = Clock::now();
@@ -360,19 +362,20 @@ int EngineRuntime::Run() {
                      now - m.last_watch >= std::chrono::milliseconds(config_.watch_interval_ms);
     if (watch_due) m.last_watch = now;
     if (forced || (watch_due && m.FilesChanged())) m.Reload();
-    if (m.kafka) {
+    if (!input_done) {
       auto t0 = Clock::now();
-      Status s = m.kafka->Poll(&batch, std::chrono::milliseconds(100));
+      Status s = driver.Poll(&batch, std::chrono::milliseconds(100));
       t_poll += since(t0);
-      t0 = Clock::now();
       if (!s.ok()) {
-        spdlog::error("kafka: {}", s.ToString());
+        spdlog::error("source {}: {}", driver.name(), s.ToString());
+        rc = 1;
         break;
       }
+      t0 = Clock::now();
       for (const connectors::SourceRecord& r : batch) {
-        Status ps = engine.Process(r, m.kafka->source_name(), /*route_by_municipality=*/false);
+        Status ps = engine.Process(r, driver.name(), driver.route_by_municipality());
         if (!ps.ok()) {
-          spdlog::error("processing {}: {}", m.kafka->Describe(r), ps.ToString());
+          spdlog::error("processing {}: {}", driver.Describe(r), ps.ToString());
           return 1;
         }
         ++since_commit;
@@ -380,26 +383,19 @@ int EngineRuntime::Run() {
       }
       t_process += since(t0);
       t0 = Clock::now();
-      Status ms = m.kafka->Maintain();
+      Status ms = driver.Maintain();
       t_maintain += since(t0);
       if (!ms.ok()) {
-        spdlog::error("kafka: {}", ms.ToString());
+        spdlog::error("source {}: {}", driver.name(), ms.ToString());
         return 1;
       }
-      {
+      if (auto lag = driver.lag()) {
         std::lock_guard<std::mutex> lock(m.status_mutex);
-        m.status.consumer_lag = m.kafka->lag();
+        m.status.consumer_lag = *lag;
       }
-      if (config_.kafka->stop_at_end && m.kafka->ReachedEnd()) {
-        if (!engine.Drain().ok() || !commit()) return 1;
-        const EngineStats& st = engine.stats();
-        spdlog::info("end of input reached: {} records, {} accepted, {} dead-lettered, {} alerts ({} held back for national figures)",
-                     st.records, st.accepted, st.dead_letters, st.alerts, st.held_back);
-        break;
-      }
-    } else if (!input_done) {
-      Status s = m.source->Poll(&batch, std::chrono::milliseconds(100));
-      if (s.code() == StatusCode::kAborted) {
+      if (driver.AtEnd()) {
+        // Events held back for national figures are released by moving
+        // lagging partitions on, as for idle partitions.
         if (!engine.Drain().ok() || !commit()) return 1;
         input_done = true;
         {
@@ -407,23 +403,10 @@ int EngineRuntime::Run() {
           m.status.input_done = true;
         }
         const EngineStats& st = engine.stats();
-        spdlog::info("input processed: {} records, {} accepted, {} dead-lettered, {} alerts", st.records,
-                     st.accepted, st.dead_letters, st.alerts);
-        if (config_.exit_at_end) break;
+        spdlog::info("input processed: {} records, {} accepted, {} dead-lettered, {} alerts ({} held back for national figures)",
+                     st.records, st.accepted, st.dead_letters, st.alerts, st.held_back);
+        if (driver.exit_at_end()) break;
         continue;
-      }
-      if (!s.ok()) {
-        spdlog::error("source: {}", s.ToString());
-        return 1;
-      }
-      for (const connectors::SourceRecord& r : batch) {
-        Status ps = engine.Process(r, m.source_name, /*route_by_municipality=*/true);
-        if (!ps.ok()) {
-          spdlog::error("processing {}: {}", m.source_name, ps.ToString());
-          return 1;
-        }
-        ++since_commit;
-        if (since_commit >= config_.commit_every_records && !commit()) return 1;
       }
     } else {
       std::unique_lock<std::mutex> lock(m.task_mutex);
@@ -441,21 +424,19 @@ int EngineRuntime::Run() {
     }
   }
   if (!commit()) return 1;
-  if (m.kafka) {
-    // Leaving the group hands the partitions over (revoke -> commit).
-    Status s = m.kafka->Close();
-    if (!s.ok()) spdlog::warn("kafka close: {}", s.ToString());
-    // Alerts and dead letters still in flight: wait for their acknowledgement.
-    for (int i = 0; i < 50 && engine.outbox_pending() > 0; ++i) {
-      if (!commit()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+  // Kafka: leaving the group hands the partitions over (revoke -> commit).
+  Status closed = driver.Close();
+  if (!closed.ok()) spdlog::warn("source {} close: {}", driver.name(), closed.ToString());
+  // Alerts and dead letters still in flight: wait for their acknowledgement.
+  for (int i = 0; i < 50 && engine.outbox_pending() > 0; ++i) {
+    if (!commit()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   if (m.http) m.http->Stop();
   spdlog::debug("loop wall time: poll {:.2f} s, process {:.2f} s, commit {:.2f} s, maintain {:.2f} s",
                 t_poll, t_process, t_commit, t_maintain);
-  spdlog::info("zicht stopped cleanly");
-  return 0;
+  if (rc == 0) spdlog::info("zicht stopped cleanly");
+  return rc;
 }
 
 Status EngineRuntime::RunOnEngineThread(const std::function<void(Engine&)>& task,

@@ -108,17 +108,18 @@ TEST(PrometheusProbeTest, PartitionGaugesAreComputedAtScrapeTime) {
   PlanPtr plan = SpecPlan();
   ASSERT_NE(plan, nullptr);
   monitoring::MetricsRegistry registry;
-  TimeMs now = 1'780'000'000'000;  // wall clock, ms
+  const TimeMs now = 1'780'000'000'000;  // wall clock, ms
+  FakeClock wall(now);
   PrometheusEngineProbeOptions options;
   options.partitions = 3;
-  options.wall_clock = [&] { return now; };
+  options.clock = &wall;
   auto probe = std::make_unique<PrometheusEngineProbe>(&registry, *plan, options);
   // Partitions never seen have no series.
   std::string t = registry.Render();
   EXPECT_EQ(t.find("zicht_event_time_seconds{"), std::string::npos);
   EXPECT_EQ(t.find("zicht_consumer_lag{"), std::string::npos);
 
-  const TimeMs clock = now - 3 * kMsPerHour;
+  const TimeMs clock = wall.WallMs() - 3 * kMsPerHour;
   probe->Watermark(1, clock, clock - kMsPerDay);
   probe->ConsumerLag(2, 1200);
   probe->ConsumerLag(7, 5);  // outside 0..partitions-1: ignored
@@ -129,11 +130,11 @@ TEST(PrometheusProbeTest, PartitionGaugesAreComputedAtScrapeTime) {
   EXPECT_EQ(t.find("partition=\"0\""), std::string::npos);
   EXPECT_EQ(t.find("partition=\"7\""), std::string::npos);
   // Idle: the clock stands still, the watermark lag grows with the wall clock.
-  now += 60'000;
+  wall.Advance(60'000);
   EXPECT_TRUE(Has(registry.Render(), "zicht_watermark_lag_seconds{partition=\"1\"} 97260"));
   // The hook goes with the probe: rendering after destruction is safe.
   probe.reset();
-  now += 60'000;
+  wall.Advance(60'000);
   EXPECT_TRUE(Has(registry.Render(), "zicht_watermark_lag_seconds{partition=\"1\"} 97260"));
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "zicht/base/clock.h"
 #include "zicht/engine/probe.h"
 #include "zicht/monitoring/metrics_registry.h"
 
@@ -19,8 +20,8 @@ struct PrometheusEngineProbeOptions {
   // Source partitions reported in the per-partition gauges (default 1);
   // calls for partitions outside 0..partitions-1 are ignored.
   int partitions = 1;
-  // Wall clock for zicht_watermark_lag_seconds (default: system clock).
-  std::function<TimeMs()> wall_clock;
+  // Wall clock for zicht_watermark_lag_seconds (null: the system clock).
+  const Clock* clock = nullptr;
 };
 
 // Thread safety: hot-path methods are called from the engine thread (and
