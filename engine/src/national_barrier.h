@@ -16,6 +16,10 @@
 
 namespace zicht::engine {
 
+// Final buckets re-published after a restart or reload (how far behind
+// another partition may be then without losing exact national figures).
+constexpr int kReloadHistoryDays = 8;
+
 class NationalBarrier {
  public:
   NationalBarrier(const Plan& plan, const NationalBaseline* national, size_t active_partitions,

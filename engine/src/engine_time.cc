@@ -1,0 +1,193 @@
+// Engine, event time: clocks that move, idle partitions moved on, and the
+// events the national barrier holds back released as figures complete.
+#include "zicht/engine/engine.h"
+
+#include <algorithm>
+
+#include "national_barrier.h"
+#include "partition_state.h"
+#include "rule_scheduler.h"
+#include "zicht/engine/probe.h"
+
+namespace zicht::engine {
+
+std::vector<std::pair<int, size_t>> Engine::HeldBack() const {
+  std::vector<std::pair<int, size_t>> out;
+  for (const auto& p : partitions_) {
+    if (!p->pending.empty()) out.emplace_back(p->id, p->pending.size());
+  }
+  return out;
+}
+
+Status Engine::TickPartition(int partition, TimeMs now) {
+  if (!Owns(partition)) return Status::InvalidArgument("tick of a partition not owned here");
+  PartitionState& part = Partition(partition);
+  if (!part.pending.empty() || (part.has_clock && part.clock >= now)) return Status::Ok();
+  Tick(part, now);
+  return TryDrainBlocked();
+}
+
+bool Engine::AdvanceClock(PartitionState& part, TimeMs now) {
+  WindowStore& ws = *part.store;
+  if (ws.has_clock()) {
+    // Step through every final bucket passed, publishing each, so national
+    // figures exist for whatever bucket a slower partition is at.
+    const bool hours = plan_->uses_hours();
+    const TimeMs step = hours ? kMsPerHour : kMsPerDay;
+    const int64_t target_final = FloorDiv(now - options_.allowed_lateness_ms, step) - 1;
+    // A jump far ahead (a clock error upstream) steps only through the last
+    // buckets that anyone can still ask for, not through years of them.
+    const int64_t keep = (hours ? 24 : 1) * (kReloadHistoryDays + options_.national_lag_days + 64);
+    for (int64_t f = std::max(ws.final_bucket(hours) + 1, target_final - keep); f < target_final; ++f) {
+      ws.Advance((f + 1) * step + options_.allowed_lateness_ms);
+      PublishNational(part);
+    }
+  }
+  const int64_t day_before = ws.current_bucket(false), final_before = ws.final_bucket(false);
+  const int64_t hour_before = ws.current_bucket(true), final_hour_before = ws.final_bucket(true);
+  ws.Advance(now);
+  // Cached condition outcomes hold while windows and national figures stand
+  // still: only a bucket change of a unit the plan uses moves them.
+  if (ws.current_bucket(false) != day_before || ws.final_bucket(false) != final_before ||
+      (plan_->uses_hours() && (ws.current_bucket(true) != hour_before || ws.final_bucket(true) != final_hour_before))) {
+    ++part.epoch;
+  }
+  PublishNational(part);
+  // De-duplication days that left the horizon are deleted at the next commit
+  // (in memory they count as absent already).
+  const int64_t keep_from = FloorDiv(now - options_.dedup_horizon_ms, kMsPerDay);
+  part.evicted_before_day = std::max(part.evicted_before_day, keep_from);
+  probe_->Watermark(part.id, now, now - options_.allowed_lateness_ms);
+  return barrier_->Ready(part);
+}
+
+TimeMs Engine::IdleTarget() const {
+  // The moment a partition without events is moved to: as soon after its last
+  // closed day as the newest closed day any partition has published. It
+  // depends only on that day, so every instance layout and a file replay
+  // move a quiet partition to the same time.
+  auto newest = national_->NewestPublished(false);
+  if (!newest) return kMinTime;
+  TimeMs target = (*newest + 1) * kMsPerDay + options_.allowed_lateness_ms;
+  // Hourly series: the newest closed hour may lie a day past the newest
+  // closed day; a partition moved only to the day would never close that
+  // hour and a neighbour waiting for it would wait forever.
+  if (plan_->uses_hours()) {
+    if (auto hour = national_->NewestPublished(true)) {
+      target = std::max(target, (*hour + 1) * kMsPerHour + options_.allowed_lateness_ms);
+    }
+  }
+  return target;
+}
+
+Status Engine::Drain() {
+  // No more input. Events held back for national figures can only be released
+  // by moving lagging partitions forward, as Kafka does for idle partitions.
+  if (active_partitions_.size() <= 1) return TryDrainBlocked();
+  while (true) {
+    ZICHT_RETURN_IF_ERROR(TryDrainBlocked());
+    const TimeMs target = IdleTarget();
+    if (target == kMinTime) return Status::Ok();
+    bool behind = barrier_->held() > 0;
+    for (int pid : active_partitions_) {
+      const PartitionState& p = Partition(pid);
+      if (p.owned && (!p.has_clock || p.clock < target)) behind = true;
+    }
+    if (!behind) return Status::Ok();
+    ZICHT_RETURN_IF_ERROR(AdvanceTo(target));
+    // Released events may have moved the newest closed day: go again.
+    if (IdleTarget() == target) return Status::Ok();
+  }
+}
+
+Status Engine::AdvanceTo(TimeMs target) {
+  while (true) {
+    ZICHT_RETURN_IF_ERROR(TryDrainBlocked());
+    bool pending = false, moved = false;
+    for (int pid : active_partitions_) {
+      PartitionState& p = Partition(pid);
+      if (!p.owned) continue;
+      if (!p.pending.empty()) {
+        pending = true;
+        continue;
+      }
+      if (p.has_clock && p.clock >= target) continue;
+      Tick(p, target);
+      moved = true;
+    }
+    if (!pending && !moved) return Status::Ok();
+    if (pending && !moved) {
+      ZICHT_RETURN_IF_ERROR(TryDrainBlocked());
+      for (const auto& p : partitions_) {
+        if (!p->pending.empty()) return Status::Internal("held-back events cannot be released");
+      }
+    }
+  }
+}
+
+void Engine::Tick(PartitionState& part, TimeMs now) {
+  // As if an event at `now` arrived that counts nowhere: the clock moves and,
+  // on a new day, every rule is evaluated for every municipality - once the
+  // national figures for the new final bucket exist.
+  if (!AdvanceClock(part, now)) {
+    PendingEvent pe;
+    pe.time = now;
+    pe.advanced = true;
+    pe.tick = true;
+    barrier_->Hold(part, std::move(pe), /*at_front=*/false);
+    return;
+  }
+  FinishTick(part, now);
+}
+
+void Engine::FinishTick(PartitionState& part, TimeMs now) {
+  const bool day_changed = !part.has_clock || FloorDiv(now, kMsPerDay) > FloorDiv(part.clock, kMsPerDay);
+  part.clock = std::max(part.clock, now);
+  part.has_clock = true;
+  part.meta_dirty = true;
+  if (day_changed) EvaluateAll(part);
+}
+
+Status Engine::TryDrainBlocked() {
+  bool progress = true;
+  while (progress && barrier_->held() > 0) {
+    progress = false;
+    for (auto& pp : partitions_) {
+      PartitionState& part = *pp;
+      while (!part.pending.empty()) {
+        if (part.pending.front().advanced && !barrier_->Ready(part)) break;
+        PendingEvent pe = barrier_->TakeFront(part);
+        progress = true;
+        if (pe.tick) {
+          FinishTick(part, pe.time);
+          continue;
+        }
+        pe.record.payload = pe.payload;
+        DecodedEvent event;
+        DecodeError error;
+        // Records queued undecoded (Kafka) meet their checks here.
+        if (!decoder_->Decode(pe.record.payload, false, &event, &error)) {
+          DeadLetter(error.reason, std::move(error.detail), pe.record, pe.source_name, part.id);
+          NoteProcessed(&part, pe.record);
+          continue;
+        }
+        const int owner = partition_of_[static_cast<size_t>(event.municipality)];
+        if (WrongPartition(owner, part.id, event, pe.record, pe.source_name)) {
+          NoteProcessed(&part, pe.record);
+          continue;
+        }
+        if (!pe.advanced && pe.record.next_offset <= part.applied_offset) {
+          ++stats_.skipped_replayed;
+          continue;
+        }
+        if (ProcessDecoded(part, event, pe.record, pe.source_name, pe.advanced) == Outcome::kHeldBack) {
+          HoldBack(part, pe.record, pe.source_name, event.time, /*advanced=*/true, /*at_front=*/true);
+          break;
+        }
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace zicht::engine
