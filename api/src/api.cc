@@ -14,11 +14,11 @@
 namespace zicht::api {
 
 using engine::Engine;
-using engine::IndicatorDef;
-using engine::Plan;
 using engine::EngineStats;
+using engine::IndicatorDef;
 using engine::Municipality;
 using engine::MunicipalityTable;
+using engine::Plan;
 namespace {
 
 void Number(JsonWriter& w, std::string_view key, double v) {
@@ -131,14 +131,17 @@ int IndicatorIndex(const Plan& plan, const std::string& id, const std::string& p
   return found;
 }
 
-ApiResult Error(int status, std::string message) { return ApiResult{status, std::move(message)}; }
+ApiResult Error(int status, std::string message) {
+  return ApiResult{status, std::move(message)};
+}
 
 }  // namespace
 
 ApiResult MunicipalitiesJson(Engine& engine, const ApiOptions&) {
   const MunicipalityTable& munis = engine.plan().municipalities();
   std::vector<int> alerts(munis.size(), 0);
-  for (const Engine::RecentAlert& a : engine.recent_alerts()) ++alerts[static_cast<size_t>(a.municipality)];
+  for (const Engine::RecentAlert& a : engine.recent_alerts())
+    ++alerts[static_cast<size_t>(a.municipality)];
   std::string out;
   JsonWriter w(&out);
   w.BeginObject().Key("municipalities").BeginArray();
@@ -217,7 +220,9 @@ ApiResult IndicatorJson(Engine& engine, const std::string& id, const std::string
   int matches = 0;
   const int indicator = IndicatorIndex(plan, id, pack, &matches);
   if (matches == 0) return Error(404, fmt::format("no indicator '{}'", id.substr(0, 64)));
-  if (matches > 1) return Error(409, fmt::format("indicator '{}' is in several packs; add ?pack=", id.substr(0, 64)));
+  if (matches > 1)
+    return Error(409,
+                 fmt::format("indicator '{}' is in several packs; add ?pack=", id.substr(0, 64)));
   const IndicatorDef& ind = plan.indicators()[static_cast<size_t>(indicator)];
   std::vector<Engine::IndicatorFigures> all = engine.IndicatorFiguresAll(indicator);
   std::vector<size_t> order(all.size());
@@ -277,7 +282,8 @@ ApiResult AlertsJson(Engine& engine, const std::string& since, const std::string
   size_t limit = 200;
   if (!limit_text.empty()) {
     auto [p, ec] = std::from_chars(limit_text.data(), limit_text.data() + limit_text.size(), limit);
-    if (ec != std::errc() || p != limit_text.data() + limit_text.size() || limit == 0 || limit > 10000) {
+    if (ec != std::errc() || p != limit_text.data() + limit_text.size() || limit == 0 ||
+        limit > 10000) {
       return Error(400, "limit: expected an integer in 1..10000");
     }
   }
@@ -307,11 +313,17 @@ ApiResult RulesJson(Engine& engine) {
   w.BeginObject().Key("version").String(rs.version()).Key("packs").BeginArray();
   for (const rules::RulePack& pack : rs.packs()) {
     w.BeginObject();
-    w.Key("name").String(pack.name).Key("theme").String(pack.theme).Key("version").String(pack.version);
+    w.Key("name")
+        .String(pack.name)
+        .Key("theme")
+        .String(pack.theme)
+        .Key("version")
+        .String(pack.version);
     w.Key("file").String(pack.file);
     w.Key("rules").BeginArray();
     for (const rules::RuleSpec& r : pack.rules) {
-      w.BeginObject().Key("id").String(r.id).Key("title").String(r.title).Key("version").String(r.version);
+      w.BeginObject().Key("id").String(r.id).Key("title").String(r.title).Key("version").String(
+          r.version);
       w.Key("severity").String(rules::SeverityName(r.severity)).EndObject();
     }
     w.EndArray().EndObject();

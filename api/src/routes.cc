@@ -39,27 +39,31 @@ Status InstallApiRoutes(monitoring::HttpServer& server, const RouteOptions& opti
     });
   };
   const ApiOptions api = options.api;
-  ZICHT_RETURN_IF_ERROR(route("/api/v1/municipalities", [api](engine::Engine& e, const monitoring::HttpRequest&) {
-    return MunicipalitiesJson(e, api);
-  }));
-  ZICHT_RETURN_IF_ERROR(route("/api/v1/municipalities/{code}", [api](engine::Engine& e, const monitoring::HttpRequest& r) {
-    return MunicipalityJson(e, r.params.at("code"), api);
-  }));
-  ZICHT_RETURN_IF_ERROR(route("/api/v1/indicators", [](engine::Engine& e, const monitoring::HttpRequest&) {
-    return IndicatorsJson(e);
-  }));
-  ZICHT_RETURN_IF_ERROR(route("/api/v1/indicators/{id}", [api](engine::Engine& e, const monitoring::HttpRequest& r) {
-    return IndicatorJson(e, r.params.at("id"), Query(r, "pack"), api);
-  }));
-  ZICHT_RETURN_IF_ERROR(route("/api/v1/alerts", [api](engine::Engine& e, const monitoring::HttpRequest& r) {
-    return AlertsJson(e, Query(r, "since"), Query(r, "limit"), Query(r, "municipality"), api);
-  }));
-  ZICHT_RETURN_IF_ERROR(route("/api/v1/rules", [](engine::Engine& e, const monitoring::HttpRequest&) {
-    return RulesJson(e);
-  }));
-  ZICHT_RETURN_IF_ERROR(route("/api/v1/status", [](engine::Engine& e, const monitoring::HttpRequest&) {
-    return StatusJson(e);
-  }));
+  ZICHT_RETURN_IF_ERROR(
+      route("/api/v1/municipalities", [api](engine::Engine& e, const monitoring::HttpRequest&) {
+        return MunicipalitiesJson(e, api);
+      }));
+  ZICHT_RETURN_IF_ERROR(route("/api/v1/municipalities/{code}",
+                              [api](engine::Engine& e, const monitoring::HttpRequest& r) {
+                                return MunicipalityJson(e, r.params.at("code"), api);
+                              }));
+  ZICHT_RETURN_IF_ERROR(
+      route("/api/v1/indicators",
+            [](engine::Engine& e, const monitoring::HttpRequest&) { return IndicatorsJson(e); }));
+  ZICHT_RETURN_IF_ERROR(
+      route("/api/v1/indicators/{id}", [api](engine::Engine& e, const monitoring::HttpRequest& r) {
+        return IndicatorJson(e, r.params.at("id"), Query(r, "pack"), api);
+      }));
+  ZICHT_RETURN_IF_ERROR(
+      route("/api/v1/alerts", [api](engine::Engine& e, const monitoring::HttpRequest& r) {
+        return AlertsJson(e, Query(r, "since"), Query(r, "limit"), Query(r, "municipality"), api);
+      }));
+  ZICHT_RETURN_IF_ERROR(
+      route("/api/v1/rules",
+            [](engine::Engine& e, const monitoring::HttpRequest&) { return RulesJson(e); }));
+  ZICHT_RETURN_IF_ERROR(
+      route("/api/v1/status",
+            [](engine::Engine& e, const monitoring::HttpRequest&) { return StatusJson(e); }));
   return InstallDashboard(server, options.local_only);
 }
 

@@ -13,8 +13,7 @@ int CsvTable::Column(std::string_view name) const {
   return -1;
 }
 
-Result<CsvTable> ParseCsv(std::string_view text, std::string_view name,
-                          const CsvOptions& options) {
+Result<CsvTable> ParseCsv(std::string_view text, std::string_view name, const CsvOptions& options) {
   if (text.size() > options.max_bytes) {
     return Status::InvalidArgument(
         fmt::format("{}: file is larger than {} bytes", name, options.max_bytes));
@@ -29,9 +28,8 @@ Result<CsvTable> ParseCsv(std::string_view text, std::string_view name,
   bool in_quotes = false, field_started = false, after_quote = false;
   auto end_field = [&]() -> Status {
     if (fields.size() >= options.max_fields) {
-      return Status::InvalidArgument(
-          fmt::format("{}:{}:{}: more than {} fields in a row", name, line, col,
-                      options.max_fields));
+      return Status::InvalidArgument(fmt::format("{}:{}:{}: more than {} fields in a row", name,
+                                                 line, col, options.max_fields));
     }
     fields.push_back(std::move(field));
     field.clear();

@@ -7,7 +7,8 @@ namespace {
 
 TEST(CsvTest, ParsesQuotedFieldsAndLineEnds) {
   auto t = ParseCsv(
-      "\xEF\xBB\xBF" "code,name,n\r\nGM0820,\"Nuenen, Gerwen en Nederwetten\",1\n"
+      "\xEF\xBB\xBF"
+      "code,name,n\r\nGM0820,\"Nuenen, Gerwen en Nederwetten\",1\n"
       "GM0518,'s-Gravenhage,\"2\"\"\"\n\n",
       "m.csv");
   ASSERT_TRUE(t.ok()) << t.status().ToString();

@@ -29,7 +29,8 @@ ApiResult MunicipalitiesJson(engine::Engine& engine, const ApiOptions& options);
 // GET /api/v1/municipalities/{code}: every indicator with value, count, rate,
 // national rate, national_ratio, national_zscore, poisson_p, percentile,
 // trend_ratio and a rate history, plus the municipality's recent alerts.
-ApiResult MunicipalityJson(engine::Engine& engine, const std::string& code, const ApiOptions& options);
+ApiResult MunicipalityJson(engine::Engine& engine, const std::string& code,
+                           const ApiOptions& options);
 // GET /api/v1/indicators: the indicators of the loaded packs.
 ApiResult IndicatorsJson(engine::Engine& engine);
 // GET /api/v1/indicators/{id}[?pack=]: all municipalities ranked by national ratio.

@@ -23,8 +23,8 @@ struct CsvTable {
 };
 
 struct CsvOptions {
-  size_t max_bytes = 64u << 20;   // refuse larger files (default 64 MiB)
-  size_t max_fields = 1024;       // per row (default 1024)
+  size_t max_bytes = 64u << 20;  // refuse larger files (default 64 MiB)
+  size_t max_fields = 1024;      // per row (default 1024)
 };
 
 // Parses text; `name` is used in error messages ("name:line:col: message").
