@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <iterator>
+
 #include "zicht/base/file.h"
 
 namespace zicht {
@@ -13,8 +16,7 @@ int CsvTable::Column(std::string_view name) const {
   return -1;
 }
 
-Result<CsvTable> ParseCsv(std::string_view text, std::string_view name,
-                          const CsvOptions& options) {
+Result<CsvTable> ParseCsv(std::string_view text, std::string_view name, const CsvOptions& options) {
   if (text.size() > options.max_bytes) {
     return Status::InvalidArgument(
         fmt::format("{}: file is larger than {} bytes", name, options.max_bytes));
@@ -29,9 +31,8 @@ Result<CsvTable> ParseCsv(std::string_view text, std::string_view name,
   bool in_quotes = false, field_started = false, after_quote = false;
   auto end_field = [&]() -> Status {
     if (fields.size() >= options.max_fields) {
-      return Status::InvalidArgument(
-          fmt::format("{}:{}:{}: more than {} fields in a row", name, line, col,
-                      options.max_fields));
+      return Status::InvalidArgument(fmt::format("{}:{}:{}: more than {} fields in a row", name,
+                                                 line, col, options.max_fields));
     }
     fields.push_back(std::move(field));
     field.clear();
@@ -114,6 +115,69 @@ Result<CsvTable> ReadCsvFile(const std::string& path, const CsvOptions& options)
   auto text = ReadFileToString(path, options.max_bytes);
   if (!text.ok()) return text.status();
   return ParseCsv(*text, path, options);
+}
+
+void CsvWriter::Separate() {
+  if (in_row_) out_->push_back(',');
+  in_row_ = true;
+}
+
+CsvWriter& CsvWriter::Field(std::string_view s) {
+  Separate();
+  // Also quoted: ';' and tab, the separators of other spreadsheet locales, so
+  // that no part of a field becomes a cell of its own there.
+  if (s.find_first_of(",;\t\"\r\n") == std::string_view::npos) {
+    out_->append(s);
+    return *this;
+  }
+  out_->push_back('"');
+  for (char c : s) {
+    if (c == '"') out_->push_back('"');
+    out_->push_back(c);
+  }
+  out_->push_back('"');
+  return *this;
+}
+
+CsvWriter& CsvWriter::Text(std::string_view s) {
+  if (s.empty() || std::string_view("=+-@\t\r").find(s.front()) == std::string_view::npos) {
+    return Field(s);
+  }
+  return Field("'" + std::string(s));
+}
+
+CsvWriter& CsvWriter::Int(int64_t v) {
+  Separate();
+  fmt::format_to(std::back_inserter(*out_), "{}", v);
+  return *this;
+}
+
+CsvWriter& CsvWriter::Double(double v) {
+  Separate();
+  if (std::isnan(v)) return *this;
+  if (std::isinf(v)) {
+    out_->append(v > 0 ? "Inf" : "-Inf");
+  } else {
+    fmt::format_to(std::back_inserter(*out_), "{}", v);
+  }
+  return *this;
+}
+
+CsvWriter& CsvWriter::Bool(bool b) {
+  Separate();
+  out_->append(b ? "true" : "false");
+  return *this;
+}
+
+CsvWriter& CsvWriter::Empty() {
+  Separate();
+  return *this;
+}
+
+CsvWriter& CsvWriter::EndRow() {
+  out_->append("\r\n");
+  in_row_ = false;
+  return *this;
 }
 
 }  // namespace zicht

@@ -62,6 +62,36 @@ async function open(hash) {
   await page.goto(base + '/' + hash);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
 }
+// RFC 4180 as the API writes it (CRLF, quoted fields with "" escapes).
+function parseCsv(text) {
+  const rows = [];
+  let row = [], field = '', quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c !== '"') field += c;
+      else if (text[i + 1] === '"') { field += '"'; i++; } else quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; }
+    else if (c === '\n') { row.push(field); rows.push(row); row = []; field = ''; }
+    else if (c !== '\r') field += c;
+  }
+  if (field !== '' || row.length) { row.push(field); rows.push(row); }
+  const [header, ...body] = rows;
+  return { header, rows: body.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]]))) };
+}
+// Clicks a download link; returns the suggested file name and the parsed CSV.
+async function download(selector) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  const file = await dl.path();
+  const text = readFileSync(file, 'utf8');
+  assert.ok(text.endsWith('\r\n'), 'rows end with CRLF');
+  return { name: dl.suggestedFilename(), ...parseCsv(text) };
+}
+const FIGURES = ['suppressed', 'live', 'count', 'value', 'rate', 'expected', 'national_rate', 'national_ratio',
+  'national_zscore', 'poisson_p', 'percentile', 'trend_ratio'];
+const DERIVED = ['count', 'value', 'rate', 'expected', 'national_ratio', 'national_zscore', 'poisson_p', 'percentile', 'trend_ratio'];
+
 async function shot(name, fullPage = false) {
   await page.screenshot({ path: path.join(shots, name + '.png'), fullPage });
 }
@@ -239,6 +269,60 @@ test('small counts are suppressed in the JSON and never shown in the page', asyn
   // No condition cell of a shown alert holds a count below the minimum.
   const counts = await page.$$eval('table.conditions [data-col=count]', (tds) => tds.map((td) => td.textContent.trim()));
   for (const c of counts) assert.ok(c.startsWith('<') || c === '–' || Number(c.replace(/\./g, '')) >= min, `condition count ${c}`);
+});
+
+test('CSV downloads hold the figures of the page and leave its suppressed cells empty', async () => {
+  // Ranking: every municipality, in the page's order, the suppressed ones without figures.
+  await open(`#/ranking/${DRUG.pack}/${DRUG.id}`);
+  const page_rows = await page.$$eval('#ranking tbody tr', (trs) => trs.map((tr) => ({
+    code: tr.dataset.code, suppressed: tr.dataset.suppressed === 'true', count: tr.querySelector('[data-col=count]').textContent.trim() })));
+  const hidden = page_rows.find((r) => r.suppressed);
+  assert.ok(hidden, 'the page suppresses some municipality');
+  assert.match(await page.getAttribute('#dl-ranking', 'href'), /format=csv/);
+  const ranking = await download('#dl-ranking');
+  assert.match(ranking.name, new RegExp(`^zicht-ranking-${DRUG.pack}-${DRUG.id}-\\d{4}-\\d{2}-\\d{2}\\.csv$`));
+  assert.deepEqual(ranking.header, ['rank', 'code', 'name', 'province', 'population', ...FIGURES]);
+  assert.equal(ranking.rows.length, 342);
+  assert.deepEqual(ranking.rows.map((r) => r.code), page_rows.map((r) => r.code), 'the order of the page');
+  const row = ranking.rows.find((r) => r.code === hidden.code);
+  assert.equal(hidden.count.replace(/\s/g, ''), '<5', `${hidden.code} shows "< 5" in the page`);
+  assert.equal(row.suppressed, 'true');
+  for (const k of ['rank', ...DERIVED]) assert.equal(row[k], '', `${hidden.code}.${k} is empty in the CSV`);
+  for (const r of ranking.rows) {
+    const p = page_rows.find((x) => x.code === r.code);
+    assert.equal(r.suppressed === 'true', p.suppressed, `${r.code}: suppressed in the CSV as in the page`);
+    if (r.count !== '') assert.ok(Number(r.count) >= 5, `${r.code} count ${r.count}`);
+    if (!p.suppressed) assert.equal(p.count.replace(/\D/g, ''), r.count, `${r.code}: the page's count`);
+  }
+
+  // Municipality page of the suppressed municipality: that indicator without figures.
+  await open(`#/municipality/${hidden.code}`);
+  const figures = await download('#dl-figures');
+  assert.equal(figures.name.startsWith(`zicht-municipality-${hidden.code}-`), true, figures.name);
+  assert.deepEqual(figures.header, ['pack', 'theme', 'indicator', 'title', 'aggregate', 'window', 'per', ...FIGURES]);
+  assert.equal(figures.rows.length, await page.$$eval('table.indicators tbody tr', (trs) => trs.length));
+  const ind = figures.rows.find((r) => r.pack === DRUG.pack && r.indicator === DRUG.id);
+  assert.equal(ind.suppressed, 'true');
+  for (const k of DERIVED) assert.equal(ind[k], '', `${DRUG.id}.${k} is empty in the CSV`);
+
+  // Alerts: one row per alert; a suppressed condition shows no count.
+  const { alerts } = await api('/api/v1/alerts?limit=10000');
+  await open('#/alerts');
+  const list = await download('#dl-alerts');
+  assert.match(list.name, /^zicht-alerts-\d{4}-\d{2}-\d{2}\.csv$/);
+  assert.deepEqual(list.header, ['alert_id', 'rule', 'rule_version', 'pack', 'severity', 'municipality',
+    'municipality_name', 'event_time', 'emitted_at', 'score', 'conditions']);
+  assert.deepEqual(list.rows.map((r) => r.alert_id), alerts.map((a) => a.alert_id), 'the alerts of the API, newest first');
+  alerts.forEach((a, i) => {
+    const conditions = list.rows[i].conditions.split('; ');
+    assert.equal(conditions.length, a.conditions.length);
+    a.conditions.forEach((c, j) => {
+      assert.ok(conditions[j].startsWith(`${c.indicator} ${c.measure} ${c.op} `), conditions[j]);
+      if (c.suppressed) assert.match(conditions[j], /\(suppressed, (not )?held\)$/);
+      const count = conditions[j].match(/count (\d+)/);
+      if (count) assert.ok(Number(count[1]) >= 5, `condition count ${count[1]}`);
+    });
+  });
 });
 
 test('alerts list shows rule, severity, municipality and time and links to the municipality page', async () => {

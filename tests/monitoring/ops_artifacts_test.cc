@@ -220,6 +220,20 @@ TEST(OpsArtifactsTest, OpenApiDescribesTheEndpointsTheServerAndIntegratorServe) 
   }
   EXPECT_NE(api["info"]["description"].as<std::string>().find("disclosure minimum"),
             std::string::npos);
+  // The views a spreadsheet can take document ?format= and their CSV answer.
+  EXPECT_EQ(api["components"]["parameters"]["Format"]["name"].as<std::string>(), "format");
+  for (const char* path :
+       {"/api/v1/municipalities/{code}", "/api/v1/indicators/{id}", "/api/v1/alerts"}) {
+    const YAML::Node get = paths[path]["get"];
+    bool format = false;
+    for (const auto& p : get["parameters"]) {
+      format =
+          format || (p["$ref"] && p["$ref"].as<std::string>() == "#/components/parameters/Format");
+    }
+    EXPECT_TRUE(format) << path << " lacks the format parameter";
+    EXPECT_TRUE(get["responses"]["200"]["content"]["text/csv"]) << path << " lacks text/csv";
+    EXPECT_TRUE(get["responses"]["400"]) << path << " lacks 400 (unknown format)";
+  }
 }
 
 }  // namespace

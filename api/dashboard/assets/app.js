@@ -44,6 +44,10 @@
       yes: 'ja', no: 'nee', evidence: 'Bewijs: {n} gebeurtenissen', open: 'Openen', not_found: 'Niet gevonden: {what}',
       no_indicators: 'Er zijn geen indicatoren geladen.',
       sev_info: 'info', sev_low: 'laag', sev_medium: 'midden', sev_high: 'hoog', sev_critical: 'kritiek',
+      download_ranking: 'Ranglijst downloaden (CSV)', download_alerts: 'Meldingen downloaden (CSV)',
+      download_figures: 'Cijfers downloaden (CSV)', download_muni_alerts: 'Meldingen van de gemeente downloaden (CSV)',
+      download_all_munis: 'Alle gemeenten, los van de filters; kleine aantallen blijven leeg.',
+      download_all_alerts: 'Alle recente meldingen, los van de filters; kleine aantallen blijven leeg.',
     },
     en: {
       skip: 'Skip to content', tagline: 'Undermining in view', nav: 'Views',
@@ -76,6 +80,10 @@
       yes: 'yes', no: 'no', evidence: 'Evidence: {n} events', open: 'Open', not_found: 'Not found: {what}',
       no_indicators: 'No indicators are loaded.',
       sev_info: 'info', sev_low: 'low', sev_medium: 'medium', sev_high: 'high', sev_critical: 'critical',
+      download_ranking: 'Download ranking (CSV)', download_alerts: 'Download alerts (CSV)',
+      download_figures: 'Download figures (CSV)', download_muni_alerts: 'Download the municipality’s alerts (CSV)',
+      download_all_munis: 'All municipalities, whatever the filters; small counts stay empty.',
+      download_all_alerts: 'All recent alerts, whatever the filters; small counts stay empty.',
     },
   };
   let lang = localStorage.getItem('zicht.lang') === 'en' ? 'en' : 'nl';
@@ -160,6 +168,16 @@
     return fmt(n);
   }
   function indicatorKey(ind) { return ind.pack + '/' + ind.id; }
+  // A download of a view as CSV: the API's own export (same disclosure
+  // control as the JSON this page shows), saved under the name the API gives.
+  function csvUrl(path, params) {
+    return path + '?' + new URLSearchParams(Object.assign({}, params, { format: 'csv' })).toString();
+  }
+  function downloads(links, hint) {
+    return `<p class="downloads">${links.map(([id, url, key]) =>
+      `<a class="download" id="${id}" href="${esc(url)}" download><span aria-hidden="true">⤓ </span>${esc(t(key))}</a>`).join('')}${
+      hint ? `<span class="sub">${esc(t(hint))}</span>` : ''}</p>`;
+  }
   function sevBadge(s) { return `<span class="sev sev-${esc(s)}">${esc(t('sev_' + s))}</span>`; }
 
   async function getJson(url) {
@@ -354,6 +372,7 @@
   function renderRankingShell(r, ind) {
     $('#main').innerHTML = `<h1 id="view-title">${esc(t('ranking_title', { title: ind.title || ind.id }))}</h1>
       ${indicatorControls(r, ind, true)}
+      ${downloads([['dl-ranking', csvUrl('/api/v1/indicators/' + encodeURIComponent(ind.id), { pack: ind.pack }), 'download_ranking']], 'download_all_munis')}
       <div id="facts"></div>
       <div class="tablewrap"><table class="nav" id="ranking" aria-describedby="ranking-cap">
         <caption id="ranking-cap"></caption>
@@ -554,6 +573,8 @@
     const moreOpen = !!($('details.more') && $('details.more').open);
     $('#main').innerHTML = `<h1 id="view-title">${esc(data.name)} <small class="sub">${esc(data.code)}</small></h1>
       <p class="sub">${esc(t('muni_sub', { province: data.province, pop: fmt(data.population, { int: true }), n: recent === undefined ? alerts.length : recent }))}</p>
+      ${downloads([['dl-figures', csvUrl('/api/v1/municipalities/' + encodeURIComponent(data.code), {}), 'download_figures'],
+        ['dl-muni-alerts', csvUrl('/api/v1/alerts', { municipality: data.code, limit: 10000 }), 'download_muni_alerts']])}
       <h2 id="alerts-h">${esc(t('recent_alerts'))}</h2>
       <section aria-labelledby="alerts-h">${alertSection(alerts, r.query.alert)}</section>
       ${tables}`;
@@ -575,6 +596,7 @@
         <label>${esc(t('province'))}<select id="f-province">${provinceOptions(r.query.province || '')}</select></label>
         <label>${esc(t('search'))}<input id="f-q" type="search" autocomplete="off" value="${esc(r.query.q || '')}"></label>
       </form>
+      ${downloads([['dl-alerts', csvUrl('/api/v1/alerts', { limit: 10000 }), 'download_alerts']], 'download_all_alerts')}
       <div class="tablewrap"><table class="nav" id="alerts"><caption id="alerts-cap"></caption><thead><tr>
         <th scope="col">${esc(t('emitted'))}</th><th scope="col">${esc(t('event_time'))}</th><th scope="col">${esc(t('severity'))}</th>
         <th scope="col">${esc(t('rule'))}</th><th scope="col">${esc(t('municipality'))}</th><th scope="col">${esc(t('pack'))}</th>

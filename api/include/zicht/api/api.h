@@ -1,4 +1,5 @@
-// The read-only JSON API (docs/openapi.yaml) built from engine state, with
+// The read-only API (docs/openapi.yaml) built from engine state, as JSON and,
+// for the ranking, the alerts and a municipality's figures, as CSV; with
 // CBS-style disclosure control: a count below the minimum is never shown, nor
 // anything derived from it. Functions run on the engine thread.
 #pragma once
@@ -17,10 +18,12 @@ struct ApiOptions {
   int history_days = 90;         // points in a municipality's indicator history
 };
 
-// Result of an API call: a JSON body or an HTTP error.
+// Result of an API call: a body or an HTTP error.
 struct ApiResult {
   int status = 200;
-  std::string body;  // JSON, or an error message for status >= 400
+  std::string body;                               // or an error message for status >= 400
+  std::string content_type = "application/json";  // of a body with status < 400
+  std::string filename{};  // when set, the body is a download (Content-Disposition) of this name
 };
 
 // GET /api/v1/municipalities: every municipality with its province, population
@@ -29,7 +32,8 @@ ApiResult MunicipalitiesJson(engine::Engine& engine, const ApiOptions& options);
 // GET /api/v1/municipalities/{code}: every indicator with value, count, rate,
 // national rate, national_ratio, national_zscore, poisson_p, percentile,
 // trend_ratio and a rate history, plus the municipality's recent alerts.
-ApiResult MunicipalityJson(engine::Engine& engine, const std::string& code, const ApiOptions& options);
+ApiResult MunicipalityJson(engine::Engine& engine, const std::string& code,
+                           const ApiOptions& options);
 // GET /api/v1/indicators: the indicators of the loaded packs.
 ApiResult IndicatorsJson(engine::Engine& engine);
 // GET /api/v1/indicators/{id}[?pack=]: all municipalities ranked by national ratio.
@@ -39,6 +43,29 @@ ApiResult IndicatorJson(engine::Engine& engine, const std::string& id, const std
 // emitted at or after `since`, newest first.
 ApiResult AlertsJson(engine::Engine& engine, const std::string& since, const std::string& limit,
                      const std::string& municipality, const ApiOptions& options);
+
+// The same views as CSV for a spreadsheet (RFC 4180, a header row, CRLF,
+// text/csv; charset=utf-8), under the same disclosure control: a figure the
+// JSON gives as null is an empty cell. Text from data that a spreadsheet would
+// run as a formula (leading = + - @) starts with an apostrophe. Errors are the
+// JSON functions' errors. `filename` says what, and the event-time date:
+// zicht-ranking-<pack>-<indicator>-<date>.csv, zicht-alerts[-<code>]-<date>.csv,
+// zicht-municipality-<code>-<date>.csv.
+//
+// One row per municipality, in the order of IndicatorJson (rank empty for
+// suppressed municipalities and those without a figure).
+ApiResult IndicatorCsv(engine::Engine& engine, const std::string& id, const std::string& pack,
+                       const ApiOptions& options);
+// One row per alert, as AlertsJson selects them; the conditions summarised in
+// one column ("indicator measure op threshold (observed x, count n, held)",
+// "; " between conditions; a suppressed condition shows neither).
+ApiResult AlertsCsv(engine::Engine& engine, const std::string& since, const std::string& limit,
+                    const std::string& municipality, const ApiOptions& options);
+// One row per indicator of the municipality (no history, no alerts: those are
+// a series and a list of their own; the alerts CSV takes ?municipality=).
+ApiResult MunicipalityCsv(engine::Engine& engine, const std::string& code,
+                          const ApiOptions& options);
+
 // GET /api/v1/rules: loaded packs, versions and rules.
 ApiResult RulesJson(engine::Engine& engine);
 // GET /api/v1/status: clock, watermark, counters.

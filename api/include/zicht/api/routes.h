@@ -23,8 +23,18 @@ struct RouteOptions {
   std::chrono::milliseconds engine_timeout{5000};
 };
 
+enum class ResponseFormat { kJson, kCsv };
+
+// The format a request for an exportable view (a ranking, the alerts, a
+// municipality) asks for. `?format=json|csv` wins; without it the Accept
+// header decides: CSV when it lists text/csv with a higher q than
+// application/json (so */* and browsers' defaults get JSON, as before).
+// InvalidArgument for any other ?format= (the route answers 400).
+Result<ResponseFormat> RequestedFormat(const monitoring::HttpRequest& req);
+
 // GET /api/v1/{municipalities,municipalities/{code},indicators,indicators/{id},
-// alerts,rules,status} and the dashboard at /.
+// alerts,rules,status} and the dashboard at /. municipalities/{code},
+// indicators/{id} and alerts also answer as CSV (RequestedFormat).
 Status InstallApiRoutes(monitoring::HttpServer& server, const RouteOptions& options,
                         EngineCall call);
 
