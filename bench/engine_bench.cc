@@ -9,11 +9,11 @@
 #include "zicht/base/file.h"
 #include "zicht/engine/decoder.h"
 #include "zicht/engine/engine.h"
-#include "zicht/tools/generator.h"
 #include "zicht/engine/measure_math.h"
-#include "zicht/runtime/rocksdb_state_store.h"
-#include "zicht/runtime/plan_loader.h"
 #include "zicht/engine/window_store.h"
+#include "zicht/runtime/plan_loader.h"
+#include "zicht/runtime/rocksdb_state_store.h"
+#include "zicht/tools/generator.h"
 
 namespace zicht::engine {
 namespace {

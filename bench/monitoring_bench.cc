@@ -14,10 +14,10 @@
 
 #include "../tests/monitoring/http_client.h"
 #include "zicht/engine/plan.h"
-#include "zicht/runtime/prometheus_probe.h"
-#include "zicht/runtime/plan_loader.h"
 #include "zicht/monitoring/http_server.h"
 #include "zicht/monitoring/metrics_registry.h"
+#include "zicht/runtime/plan_loader.h"
+#include "zicht/runtime/prometheus_probe.h"
 
 namespace zicht {
 namespace {

@@ -45,8 +45,9 @@ int main(int argc, char** argv) {
     }
   }
   std::fclose(f);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  fmt::print("{{\"lines\":{},\"parsed\":{},\"seconds\":{:.3f},\"lines_per_second\":{:.0f}}}\n", lines, ok,
-             seconds, static_cast<double>(lines) / seconds);
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  fmt::print("{{\"lines\":{},\"parsed\":{},\"seconds\":{:.3f},\"lines_per_second\":{:.0f}}}\n",
+             lines, ok, seconds, static_cast<double>(lines) / seconds);
   return 0;
 }

@@ -23,7 +23,8 @@ extern "C" int ZICHT_FUZZ_ENTRY(const uint8_t* data, size_t size) {
   ZICHT_FUZZ_CHECK(config->kafka.has_value() != config->file.has_value(), "exactly one source");
   ZICHT_FUZZ_CHECK(!config->rules.empty(), "rule packs");
   for (const auto* sink : {&config->alerts, &config->dead_letter}) {
-    ZICHT_FUZZ_CHECK(sink->kind != zicht::runtime::SinkConfig::Kind::kNone || sink->print, "sink has a destination");
+    ZICHT_FUZZ_CHECK(sink->kind != zicht::runtime::SinkConfig::Kind::kNone || sink->print,
+                     "sink has a destination");
   }
   ZICHT_FUZZ_CHECK(config->http.port >= 0 && config->http.port <= 65535, "port range");
   return 0;

@@ -33,12 +33,14 @@ Decoders& Get() {
     auto plan = zicht::runtime::LoadPlan(setup);
     ZICHT_FUZZ_CHECK(plan.ok(), "the fixed pack loads");
     out->plan = *plan;
-    out->decoder = std::make_unique<EventDecoder>(out->plan->schemas(), out->plan->municipalities_ptr());
+    out->decoder =
+        std::make_unique<EventDecoder>(out->plan->schemas(), out->plan->municipalities_ptr());
     zicht::engine::DecoderOptions tight;
     tight.max_event_bytes = 256;
     tight.max_depth = 3;
     tight.max_fields = 6;
-    out->tight = std::make_unique<EventDecoder>(out->plan->schemas(), out->plan->municipalities_ptr(), tight);
+    out->tight = std::make_unique<EventDecoder>(out->plan->schemas(),
+                                                out->plan->municipalities_ptr(), tight);
     return out;
   }();
   return *d;
@@ -49,7 +51,8 @@ void Check(EventDecoder& decoder, std::string_view bytes, bool padded, size_t ma
   DecodeError error;
   const bool ok = decoder.Decode(bytes, padded, &event, &error);
   if (!ok) {
-    ZICHT_FUZZ_CHECK(static_cast<int>(error.reason) < zicht::engine::kDeadLetterReasonCount, "reason in range");
+    ZICHT_FUZZ_CHECK(static_cast<int>(error.reason) < zicht::engine::kDeadLetterReasonCount,
+                     "reason in range");
     ZICHT_FUZZ_CHECK(!error.detail.empty(), "a rejection says why");
     // Details quote at most a short prefix of the input (they go to headers
     // and logs): never the payload itself.
@@ -58,7 +61,8 @@ void Check(EventDecoder& decoder, std::string_view bytes, bool padded, size_t ma
   }
   ZICHT_FUZZ_CHECK(bytes.size() <= max_bytes, "size limit");
   const auto& schemas = decoder.schemas();
-  ZICHT_FUZZ_CHECK(event.type >= 0 && static_cast<size_t>(event.type) < schemas.size(), "type index");
+  ZICHT_FUZZ_CHECK(event.type >= 0 && static_cast<size_t>(event.type) < schemas.size(),
+                   "type index");
   ZICHT_FUZZ_CHECK(!event.id.empty(), "id not empty");
   ZICHT_FUZZ_CHECK(event.municipality >= 0 &&
                        static_cast<size_t>(event.municipality) < decoder.municipalities().size(),
@@ -70,7 +74,8 @@ void Check(EventDecoder& decoder, std::string_view bytes, bool padded, size_t ma
     const auto& v = event.fields[f];
     ZICHT_FUZZ_CHECK(v.present || fs.optional, "required fields present");
     if (v.present && !fs.values.empty() && fs.type == zicht::rules::FieldType::kString) {
-      ZICHT_FUZZ_CHECK(v.value_index >= 0 && static_cast<size_t>(v.value_index) < fs.values.size() &&
+      ZICHT_FUZZ_CHECK(v.value_index >= 0 &&
+                           static_cast<size_t>(v.value_index) < fs.values.size() &&
                            fs.values[static_cast<size_t>(v.value_index)] == v.text,
                        "enumerated value index");
     }

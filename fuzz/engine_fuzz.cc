@@ -16,8 +16,8 @@
 
 #include "fuzz_common.h"
 #include "zicht/engine/engine.h"
-#include "zicht/runtime/rocksdb_state_store.h"
 #include "zicht/runtime/plan_loader.h"
+#include "zicht/runtime/rocksdb_state_store.h"
 
 namespace {
 
@@ -51,11 +51,11 @@ std::string StateBase() {
   return std::filesystem::temp_directory_path(ec).string();
 }
 
-#define CHECK_OK(expr, what)                                                        \
-  do {                                                                              \
-    Status _s = (expr);                                                             \
-    if (!_s.ok()) std::fprintf(stderr, "%s: %s\n", what, _s.ToString().c_str());   \
-    ZICHT_FUZZ_CHECK(_s.ok(), what);                                                \
+#define CHECK_OK(expr, what)                                                     \
+  do {                                                                           \
+    Status _s = (expr);                                                          \
+    if (!_s.ok()) std::fprintf(stderr, "%s: %s\n", what, _s.ToString().c_str()); \
+    ZICHT_FUZZ_CHECK(_s.ok(), what);                                             \
   } while (0)
 
 }  // namespace
@@ -111,8 +111,10 @@ extern "C" int ZICHT_FUZZ_ENTRY(const uint8_t* data, size_t size) {
                      "every record accepted, dead-lettered or skipped");
     ZICHT_FUZZ_CHECK(engine.HeldBack().empty(), "nothing held back after Drain");
     ZICHT_FUZZ_CHECK(engine.outbox_pending() == 0, "outbox delivered");
-    ZICHT_FUZZ_CHECK(static_cast<int64_t>(dead.records.size()) == st.dead_letters, "one dead letter per rejected record");
-    ZICHT_FUZZ_CHECK(static_cast<int64_t>(alerts.records.size()) == st.alerts, "every alert delivered");
+    ZICHT_FUZZ_CHECK(static_cast<int64_t>(dead.records.size()) == st.dead_letters,
+                     "one dead letter per rejected record");
+    ZICHT_FUZZ_CHECK(static_cast<int64_t>(alerts.records.size()) == st.alerts,
+                     "every alert delivered");
     ZICHT_FUZZ_CHECK(engine.Position(0).next_offset == offset, "position after the last record");
   }
   {

@@ -24,12 +24,12 @@ inline std::string SourcePath(std::string_view relative) {
 
 // An invariant the code under test promises; a violation is a finding, so it
 // aborts (libFuzzer saves the input as a crash).
-#define ZICHT_FUZZ_CHECK(cond, what)                                          \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
+#define ZICHT_FUZZ_CHECK(cond, what)                                           \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
       std::fprintf(stderr, "fuzz invariant violated: %s (%s)\n", what, #cond); \
-      std::abort();                                                           \
-    }                                                                         \
+      std::abort();                                                            \
+    }                                                                          \
   } while (0)
 
 // A memfd reachable as /proc/self/fd/N, rewritten per input: the loaders read

@@ -8,8 +8,8 @@
 
 #include "fuzz_common.h"
 #include "zicht/base/csv.h"
-#include "zicht/reference/municipalities.h"
 #include "zicht/engine/plan.h"
+#include "zicht/reference/municipalities.h"
 #include "zicht/rules/loader.h"
 
 namespace {
@@ -25,7 +25,8 @@ struct Fixture {
 Fixture& Get() {
   static Fixture* f = [] {
     auto* out = new Fixture;
-    auto table = MunicipalityTable::Load(zicht::fuzz::SourcePath("config/reference/municipalities.csv"));
+    auto table =
+        MunicipalityTable::Load(zicht::fuzz::SourcePath("config/reference/municipalities.csv"));
     ZICHT_FUZZ_CHECK(table.ok(), "municipalities load");
     out->municipalities = *table;
     out->file.Write("municipality,share_pct\nGM0363,1\n");
@@ -34,7 +35,8 @@ kind: RulePack
 metadata: { name: fuzz-reference, theme: fuzz }
 indicators:
   - id: youth
-    source: { file: )" + out->file.path() + R"(, column: share_pct }
+    source: { file: )" + out->file.path() +
+                             R"(, column: share_pct }
     aggregate: value
 rules:
   - id: youth-high
@@ -101,8 +103,9 @@ extern "C" int ZICHT_FUZZ_ENTRY(const uint8_t* data, size_t size) {
       auto plan = zicht::engine::Plan::Build(f.rule_set, f.municipalities);
       if (plan.ok()) {
         ZICHT_FUZZ_CHECK((*plan)->references().size() == 1, "one reference table");
-        ZICHT_FUZZ_CHECK((*plan)->references()[0].by_municipality.size() == f.municipalities->size(),
-                         "a value slot per municipality");
+        ZICHT_FUZZ_CHECK(
+            (*plan)->references()[0].by_municipality.size() == f.municipalities->size(),
+            "a value slot per municipality");
       }
       break;
     }

@@ -22,7 +22,8 @@ using zicht::engine::MunicipalityTable;
 
 const zicht::engine::MunicipalityTablePtr& Municipalities() {
   static auto* table = [] {
-    auto t = MunicipalityTable::Load(zicht::fuzz::SourcePath("config/reference/municipalities.csv"));
+    auto t =
+        MunicipalityTable::Load(zicht::fuzz::SourcePath("config/reference/municipalities.csv"));
     ZICHT_FUZZ_CHECK(t.ok(), "municipalities load");
     return new zicht::engine::MunicipalityTablePtr(*t);
   }();
@@ -37,14 +38,19 @@ std::string SynthesizeEvent(const zicht::engine::EventTypeSchema& schema, size_t
   w.Key("type").String(schema.type).Key("id").String("fuzz-1");
   w.Key("time").String("2026-03-01T12:00:00Z").Key("municipality").String("GM0363");
   for (const auto& f : schema.fields) {
-    if (f.name == "type" || f.name == "id" || f.name == "time" || f.name == "municipality") continue;
+    if (f.name == "type" || f.name == "id" || f.name == "time" || f.name == "municipality")
+      continue;
     w.Key(f.name);
     switch (f.type) {
       case zicht::rules::FieldType::kString:
         w.String(f.values.empty() ? std::string("x") : f.values[pick % f.values.size()]);
         break;
-      case zicht::rules::FieldType::kNumber: w.Double(1); break;
-      case zicht::rules::FieldType::kBool: w.Bool(true); break;
+      case zicht::rules::FieldType::kNumber:
+        w.Double(1);
+        break;
+      case zicht::rules::FieldType::kBool:
+        w.Bool(true);
+        break;
     }
   }
   w.EndObject();
@@ -63,14 +69,15 @@ void ExerciseFilters(const zicht::engine::Plan& plan) {
       std::string json = SynthesizeEvent(schema, pick);
       zicht::engine::DecodedEvent event;
       zicht::engine::DecodeError error;
-      if (!decoder.Decode(json, false, &event, &error)) continue;  // e.g. a field named like the envelope
+      if (!decoder.Decode(json, false, &event, &error))
+        continue;  // e.g. a field named like the envelope
       for (int s : plan.series_of_type(static_cast<int>(t))) {
         for (const auto& filter : plan.series()[static_cast<size_t>(s)].filters) {
           const auto& v = event.fields[static_cast<size_t>(filter.field)];
           const bool matches = filter.Matches(v);
           if (filter.type == zicht::rules::FieldType::kString) {
-            const bool listed =
-                std::find(filter.strings.begin(), filter.strings.end(), v.text) != filter.strings.end();
+            const bool listed = std::find(filter.strings.begin(), filter.strings.end(), v.text) !=
+                                filter.strings.end();
             ZICHT_FUZZ_CHECK(matches == listed, "string filter matches exactly its listed values");
           }
         }
@@ -94,7 +101,8 @@ extern "C" int ZICHT_FUZZ_ENTRY(const uint8_t* data, size_t size) {
   if (!loaded.pack) return 0;
   // Reference indicators read a fixed table, never a path from the input.
   for (auto& ind : loaded.pack->indicators) {
-    if (ind.source) ind.source->path = zicht::fuzz::SourcePath("config/reference/youth_at_risk.csv");
+    if (ind.source)
+      ind.source->path = zicht::fuzz::SourcePath("config/reference/youth_at_risk.csv");
   }
   zicht::rules::RuleSetLoadResult set = zicht::rules::BuildRuleSet({*loaded.pack});
   if (!set.rule_set) {
@@ -105,8 +113,9 @@ extern "C" int ZICHT_FUZZ_ENTRY(const uint8_t* data, size_t size) {
   if (!plan.ok()) {
     // The reference column may be missing from the fixed table; anything
     // else means the validator let through a pack the engine cannot run.
-    const bool reference = std::any_of(loaded.pack->indicators.begin(), loaded.pack->indicators.end(),
-                                       [](const auto& i) { return i.is_reference(); });
+    const bool reference =
+        std::any_of(loaded.pack->indicators.begin(), loaded.pack->indicators.end(),
+                    [](const auto& i) { return i.is_reference(); });
     ZICHT_FUZZ_CHECK(reference, "Plan::Build accepts every validated pack");
     return 0;
   }

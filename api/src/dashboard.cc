@@ -1,11 +1,12 @@
 // The analyst dashboard (docs/dashboard.md): the files of api/dashboard/assets,
 // embedded in the binary at build time (cmake/EmbedAssets.cmake), served at /.
+#include "zicht/api/dashboard.h"
+
 #include <cstddef>
 #include <map>
 #include <memory>
 #include <string>
 
-#include "zicht/api/dashboard.h"
 #include "zicht/monitoring/http_server.h"
 
 namespace zicht::embedded {

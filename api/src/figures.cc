@@ -30,17 +30,22 @@ IndicatorFigures LiveFigures(const IndicatorDef& ind, const MeasureInput& in) {
   f.national_rate = in.national != nullptr && in.national->valid ? in.national->rate : kUndefined;
   f.national_ratio = ComputeMeasure(rules::Measure::kNationalRatio, in).observed;
   f.percentile = ComputeMeasure(rules::Measure::kPercentile, in).observed;
-  const bool counts = ind.aggregate == rules::Aggregate::kCount || ind.aggregate == rules::Aggregate::kShare;
-  f.national_zscore = counts ? ComputeMeasure(rules::Measure::kNationalZscore, in).observed : kUndefined;
+  const bool counts =
+      ind.aggregate == rules::Aggregate::kCount || ind.aggregate == rules::Aggregate::kShare;
+  f.national_zscore =
+      counts ? ComputeMeasure(rules::Measure::kNationalZscore, in).observed : kUndefined;
   f.poisson_p = counts ? ComputeMeasure(rules::Measure::kPoissonP, in).observed : kUndefined;
-  f.trend_ratio = ind.reference < 0 && ind.windows == 5 ? ComputeMeasure(rules::Measure::kTrendRatio, in).observed
-                                                        : kUndefined;
+  f.trend_ratio = ind.reference < 0 && ind.windows == 5
+                      ? ComputeMeasure(rules::Measure::kTrendRatio, in).observed
+                      : kUndefined;
   return f;
 }
 
-IndicatorFigures ReferenceSnapshotFigures(engine::Engine& engine, const IndicatorDef& ind, int municipality,
-                                          IndicatorFigures f) {
-  const auto& v = engine.plan().references()[static_cast<size_t>(ind.reference)].by_municipality[static_cast<size_t>(municipality)];
+IndicatorFigures ReferenceSnapshotFigures(engine::Engine& engine, const IndicatorDef& ind,
+                                          int municipality, IndicatorFigures f) {
+  const auto& v = engine.plan()
+                      .references()[static_cast<size_t>(ind.reference)]
+                      .by_municipality[static_cast<size_t>(municipality)];
   double rate = kUndefined;
   if (v) rate = f.value = *v;
   f.rate = rate;
@@ -62,8 +67,8 @@ IndicatorFigures SnapshotFigures(engine::Engine& engine, int indicator, int muni
   const IndicatorDef& ind = plan.indicators()[static_cast<size_t>(indicator)];
   IndicatorFigures f;
   f.indicator = indicator;
-  f.value = f.rate = f.national_rate = f.national_ratio = f.national_zscore = f.poisson_p = f.percentile =
-      f.trend_ratio = f.expected = kUndefined;
+  f.value = f.rate = f.national_rate = f.national_ratio = f.national_zscore = f.poisson_p =
+      f.percentile = f.trend_ratio = f.expected = kUndefined;
   if (ind.reference >= 0) return ReferenceSnapshotFigures(engine, ind, municipality, f);
   const int64_t population = plan.municipalities().at(static_cast<size_t>(municipality)).population;
   std::shared_ptr<const NationalFigures> nat = engine.national().LatestFigures(indicator);
@@ -74,9 +79,15 @@ IndicatorFigures SnapshotFigures(engine::Engine& engine, int indicator, int muni
   const double rate = nat->rate_of[static_cast<size_t>(municipality)];
   f.rate = rate;
   switch (ind.aggregate) {
-    case rules::Aggregate::kCount: f.value = static_cast<double>(agg.n_match); break;
-    case rules::Aggregate::kSum: f.value = engine::FromFixed(agg.sum); break;
-    default: f.value = rate; break;
+    case rules::Aggregate::kCount:
+      f.value = static_cast<double>(agg.n_match);
+      break;
+    case rules::Aggregate::kSum:
+      f.value = engine::FromFixed(agg.sum);
+      break;
+    default:
+      f.value = rate;
+      break;
   }
   if (nat->valid) {
     f.national_rate = nat->rate;
@@ -105,7 +116,8 @@ IndicatorFigures FiguresOf(engine::Engine& engine, int indicator, int municipali
 
 std::vector<IndicatorFigures> MunicipalityFigures(engine::Engine& engine, int municipality) {
   std::vector<IndicatorFigures> out;
-  for (const IndicatorDef& ind : engine.plan().indicators()) out.push_back(FiguresOf(engine, ind.index, municipality));
+  for (const IndicatorDef& ind : engine.plan().indicators())
+    out.push_back(FiguresOf(engine, ind.index, municipality));
   return out;
 }
 

@@ -12,8 +12,7 @@ using engine::Engine;
 using engine::IndicatorDef;
 using engine::Plan;
 
-bool Suppressed(const IndicatorDef& ind, const IndicatorFigures& f,
-                const ApiOptions& options) {
+bool Suppressed(const IndicatorDef& ind, const IndicatorFigures& f, const ApiOptions& options) {
   return ind.reference < 0 && f.count < options.disclosure_min_count;
 }
 

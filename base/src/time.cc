@@ -17,7 +17,9 @@ bool Digits(std::string_view s, size_t pos, size_t n, int64_t* out) {
   return true;
 }
 
-bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool IsLeap(int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 unsigned DaysInMonth(int64_t y, unsigned m) {
   static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -119,10 +121,14 @@ std::string FormatDate(TimeMs t) {
 
 TimeMs Duration::ms() const {
   switch (unit) {
-    case Unit::kDay: return count * kMsPerDay;
-    case Unit::kHour: return count * kMsPerHour;
-    case Unit::kMinute: return count * kMsPerMinute;
-    case Unit::kSecond: return count * kMsPerSecond;
+    case Unit::kDay:
+      return count * kMsPerDay;
+    case Unit::kHour:
+      return count * kMsPerHour;
+    case Unit::kMinute:
+      return count * kMsPerMinute;
+    case Unit::kSecond:
+      return count * kMsPerSecond;
   }
   return 0;
 }
@@ -140,11 +146,20 @@ std::optional<Duration> ParseDuration(std::string_view s) {
   Duration d;
   d.count = n;
   switch (s.back()) {
-    case 'd': d.unit = Duration::Unit::kDay; break;
-    case 'h': d.unit = Duration::Unit::kHour; break;
-    case 'm': d.unit = Duration::Unit::kMinute; break;
-    case 's': d.unit = Duration::Unit::kSecond; break;
-    default: return std::nullopt;
+    case 'd':
+      d.unit = Duration::Unit::kDay;
+      break;
+    case 'h':
+      d.unit = Duration::Unit::kHour;
+      break;
+    case 'm':
+      d.unit = Duration::Unit::kMinute;
+      break;
+    case 's':
+      d.unit = Duration::Unit::kSecond;
+      break;
+    default:
+      return std::nullopt;
   }
   if (d.ms() / kMsPerDay > 100 * 366) return std::nullopt;  // > 100 years: a typo
   return d;

@@ -2,6 +2,8 @@
 
 namespace zicht {
 
-const char* VersionString() { return ZICHT_VERSION; }
+const char* VersionString() {
+  return ZICHT_VERSION;
+}
 
 }  // namespace zicht

@@ -11,8 +11,8 @@
 
 namespace zicht::cli {
 
-using tools::GeneratorOptions;
 using tools::GenerateFeed;
+using tools::GeneratorOptions;
 namespace {
 
 constexpr int kExitOk = 0;

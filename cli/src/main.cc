@@ -1,7 +1,7 @@
 // zicht command line (SPEC section 6): run, replay, rules check|test, generate.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -17,7 +17,8 @@ constexpr int kExitUsage = 2;
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"zicht: continuous \"Zicht op\" monitoring of municipalities against the national average"};
+  CLI::App app{
+      "zicht: continuous \"Zicht op\" monitoring of municipalities against the national average"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("zicht ") + zicht::VersionString());
 
@@ -32,8 +33,9 @@ int main(int argc, char** argv) {
   replay->add_option("--rules", replay_opts.rule_files, "Rule pack(s), comma separated")
       ->required()
       ->delimiter(',');
-  replay->add_option("--municipalities", replay_opts.municipalities_path,
-                     "Municipality reference CSV")
+  replay
+      ->add_option("--municipalities", replay_opts.municipalities_path,
+                   "Municipality reference CSV")
       ->required();
   replay->add_option("--input", replay_opts.input_path, "Events (JSONL), - for standard input")
       ->required();
@@ -43,8 +45,9 @@ int main(int argc, char** argv) {
                      "State directory (default: a fresh temporary one)");
   replay->add_option("--allowed-lateness", replay_opts.allowed_lateness,
                      "How far behind the newest event time an event may be (default 1d)");
-  replay->add_option("--partitions", replay_opts.partitions,
-                     "Emulate N Kafka partitions keyed by municipality (default 1)")
+  replay
+      ->add_option("--partitions", replay_opts.partitions,
+                   "Emulate N Kafka partitions keyed by municipality (default 1)")
       ->check(CLI::Range(1, 1024));
   replay->add_flag("--quiet", replay_opts.quiet, "No summary on standard error");
   replay->add_option("--metrics-file", replay_opts.metrics_file,
@@ -64,14 +67,18 @@ int main(int argc, char** argv) {
   // generate
   zicht::cli::GenerateCommandOptions gen_opts;
   auto* generate = app.add_subcommand("generate", "Write a seeded synthetic event feed (JSONL)");
-  generate->add_option("--days", gen_opts.days, "Days of events")->required()->check(CLI::Range(1, 3660));
+  generate->add_option("--days", gen_opts.days, "Days of events")
+      ->required()
+      ->check(CLI::Range(1, 3660));
   generate->add_option("--seed", gen_opts.seed, "Random seed")->required();
   generate->add_option("--anomalies", gen_opts.anomalies_path,
                        "Write the planted anomalies (truth file, JSONL)");
-  generate->add_option("--start", gen_opts.start_date, "First day, YYYY-MM-DD (default 2026-01-01)");
+  generate->add_option("--start", gen_opts.start_date,
+                       "First day, YYYY-MM-DD (default 2026-01-01)");
   generate->add_option("--scale", gen_opts.scale,
                        "Multiply all event rates (default 1.0; 10 gives ~10x events)");
-  generate->add_option("--output,-o", gen_opts.output_path, "Output file (default standard output)");
+  generate->add_option("--output,-o", gen_opts.output_path,
+                       "Output file (default standard output)");
   generate->add_option("--municipalities", gen_opts.municipalities_path,
                        "Municipality reference CSV (default config/reference/municipalities.csv)");
   generate->add_flag("--clean", gen_opts.clean, "No deliberately bad lines");
@@ -79,7 +86,8 @@ int main(int argc, char** argv) {
   // config describe: the property registry as Markdown (docs/configuration.md).
   auto* config = app.add_subcommand("config", "Engine configuration tools");
   config->require_subcommand(1);
-  auto* describe = config->add_subcommand("describe", "Print every configuration key as a Markdown table");
+  auto* describe =
+      config->add_subcommand("describe", "Print every configuration key as a Markdown table");
 
   try {
     app.parse(argc, argv);

@@ -5,17 +5,17 @@
 #include <chrono>
 #include <filesystem>
 
-#include "zicht/base/file.h"
-#include "zicht/connectors/file.h"
 #include "summary.h"
+#include "zicht/base/file.h"
 #include "zicht/base/version.h"
 #include "zicht/cli/commands.h"
+#include "zicht/connectors/file.h"
 #include "zicht/engine/engine.h"
-#include "zicht/runtime/prometheus_probe.h"
+#include "zicht/monitoring/metrics_registry.h"
 #include "zicht/runtime/file_input.h"
 #include "zicht/runtime/plan_loader.h"
+#include "zicht/runtime/prometheus_probe.h"
 #include "zicht/runtime/rocksdb_state_store.h"
-#include "zicht/monitoring/metrics_registry.h"
 
 namespace zicht::cli {
 
@@ -94,7 +94,8 @@ int ReplayCommand(const ReplayCommandOptions& options) {
     probe_options.partitions = options.partitions;
     probe = std::make_unique<PrometheusEngineProbe>(metrics.get(), **plan, probe_options);
   }
-  Engine engine(*plan, store->get(), alerts->get(), dead_letters.get(), engine_options, probe.get());
+  Engine engine(*plan, store->get(), alerts->get(), dead_letters.get(), engine_options,
+                probe.get());
   if (Status s = engine.Open(); !s.ok()) {
     fmt::print(stderr, "zicht replay: {}\n", s.ToString());
     return 1;
@@ -140,7 +141,8 @@ int ReplayCommand(const ReplayCommandOptions& options) {
     fmt::print(stderr, "zicht replay: {}\n", status.ToString());
     return 1;
   }
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!options.quiet) PrintSummary(engine, seconds, options.dead_letter_path.empty());
   if (metrics) {
     if (Status s = WriteFileAtomic(options.metrics_file, metrics->Render()); !s.ok()) {

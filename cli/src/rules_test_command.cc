@@ -10,8 +10,8 @@
 
 namespace zicht::cli {
 
-using tools::RuleTestFileResult;
 using tools::FormatRuleTestResult;
+using tools::RuleTestFileResult;
 using tools::RunRuleTestFile;
 
 int RulesTestCommand(const std::vector<std::string>& files) {

@@ -10,9 +10,9 @@
 
 namespace zicht::cli {
 
+using runtime::ConfigPropertiesMarkdown;
 using runtime::EngineRuntime;
 using runtime::LoadEngineConfig;
-using runtime::ConfigPropertiesMarkdown;
 namespace {
 
 EngineRuntime* g_runtime = nullptr;

@@ -13,7 +13,9 @@ using engine::RuleDef;
 void PrintSummary(const engine::Engine& engine, double seconds, bool dead_letters_not_written) {
   const EngineStats& st = engine.stats();
   double rate = seconds > 0 ? static_cast<double>(st.records) / seconds : 0;
-  fmt::print(stderr, "zicht: {} records in {:.2f} s ({:.0f}/s): {} accepted, {} dead-lettered, {} alerts, {} rule evaluations\n",
+  fmt::print(stderr,
+             "zicht: {} records in {:.2f} s ({:.0f}/s): {} accepted, {} dead-lettered, {} alerts, "
+             "{} rule evaluations\n",
              st.records, seconds, rate, st.accepted, st.dead_letters, st.alerts, st.evaluations);
   if (st.dead_letters > 0) {
     std::string reasons;

@@ -71,7 +71,8 @@ Result<RecordSinkPtr> OpenLineSink(const std::string& path, LineFileSink::Format
                                    bool durable) {
   std::FILE* f = path == "-" ? stdout : std::fopen(path.c_str(), "ab");
   if (f == nullptr) {
-    return Status::IoError(fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno)));
+    return Status::IoError(
+        fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno)));
   }
   if (f != stdout) std::setvbuf(f, nullptr, _IOFBF, 1 << 20);
   return RecordSinkPtr(std::make_unique<LineFileSink>(path, f, format, durable));

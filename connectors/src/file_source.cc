@@ -26,7 +26,9 @@ bool IsBlank(const char* p, size_t n) {
 class FileSource : public EventSource {
  public:
   FileSource(FileSourceOptions options, int fd)
-      : options_(std::move(options)), fd_(fd), offset_(options_.start_offset),
+      : options_(std::move(options)),
+        fd_(fd),
+        offset_(options_.start_offset),
         line_(options_.start_line) {
     name_ = options_.path == "-" ? "stdin" : options_.path;
     buffer_.resize(options_.chunk_bytes + kPadding);
@@ -171,11 +173,13 @@ Result<EventSourcePtr> OpenFileSource(const FileSourceOptions& options) {
   if (options.path != "-") {
     fd = ::open(options.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-      return Status::IoError(fmt::format("{}: cannot open: {}", options.path, std::strerror(errno)));
+      return Status::IoError(
+          fmt::format("{}: cannot open: {}", options.path, std::strerror(errno)));
     }
     if (options.start_offset > 0 && ::lseek(fd, options.start_offset, SEEK_SET) < 0) {
       ::close(fd);
-      return Status::IoError(fmt::format("{}: cannot seek: {}", options.path, std::strerror(errno)));
+      return Status::IoError(
+          fmt::format("{}: cannot seek: {}", options.path, std::strerror(errno)));
     }
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   } else if (options.start_offset > 0) {

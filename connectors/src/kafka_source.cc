@@ -18,7 +18,9 @@ using kafka_internal::EventBridge;
 using kafka_internal::PartitionList;
 using Clock = std::chrono::steady_clock;
 
-TimeMs WallClockMs() { return SystemClock().WallMs(); }
+TimeMs WallClockMs() {
+  return SystemClock().WallMs();
+}
 
 class KafkaSourceImpl final : public KafkaSource, public RdKafka::RebalanceCb {
  public:

@@ -7,8 +7,8 @@ namespace {
 
 // The newest distinct ids counted by the rule's series within the longest
 // window any of its conditions reads on that series.
-std::vector<std::string> Evidence(const Plan& plan, const PartitionState& part, const RuleDef& rd, int local,
-                                  int evidence_ids) {
+std::vector<std::string> Evidence(const Plan& plan, const PartitionState& part, const RuleDef& rd,
+                                  int local, int evidence_ids) {
   const WindowStore& ws = *part.store;
   std::vector<const EvidenceEntry*> entries;
   for (int s : rd.series) {
@@ -36,8 +36,9 @@ std::vector<std::string> Evidence(const Plan& plan, const PartitionState& part, 
 
 }  // namespace
 
-rules::Alert AlertBuilder::Build(const Plan& plan, const PartitionState& part, int rule, int local, double score,
-                                 const std::vector<MeasureInput>& inputs, TimeMs emitted_at, int evidence_ids) {
+rules::Alert AlertBuilder::Build(const Plan& plan, const PartitionState& part, int rule, int local,
+                                 double score, const std::vector<MeasureInput>& inputs,
+                                 TimeMs emitted_at, int evidence_ids) {
   const RuleDef& rd = plan.rules()[static_cast<size_t>(rule)];
   const rules::RuleSpec& spec = *rd.spec;
   const int muni = part.store->municipalities()[static_cast<size_t>(local)];

@@ -15,8 +15,9 @@ namespace zicht::engine {
 
 struct AlertBuilder {
   // `inputs[c]`: the measure input of the rule's condition c (as evaluated).
-  static rules::Alert Build(const Plan& plan, const PartitionState& part, int rule, int local, double score,
-                            const std::vector<MeasureInput>& inputs, TimeMs emitted_at, int evidence_ids);
+  static rules::Alert Build(const Plan& plan, const PartitionState& part, int rule, int local,
+                            double score, const std::vector<MeasureInput>& inputs,
+                            TimeMs emitted_at, int evidence_ids);
 };
 
 }  // namespace zicht::engine

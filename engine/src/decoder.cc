@@ -17,14 +17,20 @@ constexpr std::array<std::string_view, 4> kEnvelope = {"type", "id", "time", "mu
 
 std::string_view JsonTypeName(element_type t) {
   switch (t) {
-    case element_type::ARRAY: return "array";
-    case element_type::OBJECT: return "object";
+    case element_type::ARRAY:
+      return "array";
+    case element_type::OBJECT:
+      return "object";
     case element_type::INT64:
     case element_type::UINT64:
-    case element_type::DOUBLE: return "number";
-    case element_type::STRING: return "string";
-    case element_type::BOOL: return "bool";
-    case element_type::NULL_VALUE: return "null";
+    case element_type::DOUBLE:
+      return "number";
+    case element_type::STRING:
+      return "string";
+    case element_type::BOOL:
+      return "bool";
+    case element_type::NULL_VALUE:
+      return "null";
   }
   return "value";
 }
@@ -48,7 +54,7 @@ struct RawField {
 }  // namespace
 
 struct EventDecoder::Scratch {
-  std::vector<RawField> rest;        // non-envelope fields of the current event
+  std::vector<RawField> rest;         // non-envelope fields of the current event
   std::vector<element> field_values;  // declared fields by schema index
 };
 
@@ -63,8 +69,8 @@ EventDecoder::EventDecoder(std::shared_ptr<const SchemaRegistry> schemas,
   scratch_->field_values.resize(schemas_->max_fields());
   // Capacity for the largest accepted event; simdjson counts the outermost
   // object as level 1, as SPEC does.
-  allocated_ = parser_->allocate(options_.max_event_bytes + 1, options_.max_depth) ==
-               simdjson::SUCCESS;
+  allocated_ =
+      parser_->allocate(options_.max_event_bytes + 1, options_.max_depth) == simdjson::SUCCESS;
   values_.resize(schemas_->max_fields());
 }
 
@@ -186,8 +192,8 @@ bool EventDecoder::Decode(std::string_view bytes, bool padded, DecodedEvent* out
     switch (fs.type) {
       case rules::FieldType::kString: {
         if (!e.is_string()) {
-          return fail(DeadLetterReason::kBadType, fmt::format("{}: expected string, got {}",
-                                                              fs.name, JsonTypeName(e.type())));
+          return fail(DeadLetterReason::kBadType,
+                      fmt::format("{}: expected string, got {}", fs.name, JsonTypeName(e.type())));
         }
         v.text = e.get_string().value_unsafe();
         if (!fs.values.empty()) {
@@ -208,8 +214,8 @@ bool EventDecoder::Decode(std::string_view bytes, bool padded, DecodedEvent* out
       }
       case rules::FieldType::kNumber: {
         if (!IsNumber(e.type())) {
-          return fail(DeadLetterReason::kBadType, fmt::format("{}: expected number, got {}",
-                                                              fs.name, JsonTypeName(e.type())));
+          return fail(DeadLetterReason::kBadType,
+                      fmt::format("{}: expected number, got {}", fs.name, JsonTypeName(e.type())));
         }
         double d = 0;
         if (e.type() == element_type::INT64) {
@@ -228,8 +234,8 @@ bool EventDecoder::Decode(std::string_view bytes, bool padded, DecodedEvent* out
       }
       case rules::FieldType::kBool: {
         if (!e.is_bool()) {
-          return fail(DeadLetterReason::kBadType, fmt::format("{}: expected bool, got {}",
-                                                              fs.name, JsonTypeName(e.type())));
+          return fail(DeadLetterReason::kBadType,
+                      fmt::format("{}: expected bool, got {}", fs.name, JsonTypeName(e.type())));
         }
         v.boolean = e.get_bool().value_unsafe();
         break;
@@ -245,8 +251,7 @@ bool EventDecoder::Decode(std::string_view bytes, bool padded, DecodedEvent* out
   std::string_view id = envelope[1].get_string().value_unsafe();
   size_t id_len = CodePoints(id);
   if (id_len == 0 || id_len > 128) {
-    return fail(DeadLetterReason::kBadType,
-                fmt::format("id: length {} is outside 1..128", id_len));
+    return fail(DeadLetterReason::kBadType, fmt::format("id: length {} is outside 1..128", id_len));
   }
   if (!envelope[2].is_string()) {
     return fail(DeadLetterReason::kBadType,

@@ -38,7 +38,8 @@ Engine::Engine(PlanPtr plan, StateStore* store, connectors::RecordSink* alerts,
   for (int p = 0; p < options_.partitions; ++p) {
     auto part = std::make_unique<PartitionState>();
     part->id = p;
-    if (options_.own_all_partitions) InitPartitionState(*part, *plan_, partition_munis_[static_cast<size_t>(p)]);
+    if (options_.own_all_partitions)
+      InitPartitionState(*part, *plan_, partition_munis_[static_cast<size_t>(p)]);
     partitions_.push_back(std::move(part));
   }
 }
@@ -47,12 +48,14 @@ Engine::~Engine() = default;
 
 void Engine::SetPlan(PlanPtr plan) {
   plan_ = std::move(plan);
-  decoder_ = std::make_unique<EventDecoder>(plan_->schemas(), plan_->municipalities_ptr(), options_.decoder);
+  decoder_ = std::make_unique<EventDecoder>(plan_->schemas(), plan_->municipalities_ptr(),
+                                            options_.decoder);
   const MunicipalityTable& munis = plan_->municipalities();
   partition_of_.assign(munis.size(), 0);
   partition_munis_.assign(static_cast<size_t>(options_.partitions), {});
   for (size_t m = 0; m < munis.size(); ++m) {
-    int p = options_.partitions == 1 ? 0 : KafkaPartitionForKey(munis.at(m).code, options_.partitions);
+    int p =
+        options_.partitions == 1 ? 0 : KafkaPartitionForKey(munis.at(m).code, options_.partitions);
     partition_of_[m] = p;
     partition_munis_[static_cast<size_t>(p)].push_back(static_cast<int>(m));
   }
@@ -93,7 +96,8 @@ Status Engine::ReplacePlan(PlanPtr plan) {
   stats_.records = kept.records;
   stats_.accepted = kept.accepted;
   stats_.dead_letters = kept.dead_letters;
-  std::copy(std::begin(kept.dead_by_reason), std::end(kept.dead_by_reason), std::begin(stats_.dead_by_reason));
+  std::copy(std::begin(kept.dead_by_reason), std::end(kept.dead_by_reason),
+            std::begin(stats_.dead_by_reason));
   stats_.alerts = kept.alerts;
   stats_.commits = kept.commits;
   for (int p : owned) ZICHT_RETURN_IF_ERROR(ResetPartition(p, /*load_position_and_outbox=*/false));
@@ -112,9 +116,11 @@ Status Engine::ResetPartition(int p, bool load_position_and_outbox) {
   if (part.store->has_clock() && !part.store->municipalities().empty()) {
     // Partitions that lag this one, and the national lag, need its snapshots
     // of earlier final buckets.
-    national_->PublishHistory(p, false, *part.store, kReloadHistoryDays + options_.national_lag_days);
+    national_->PublishHistory(p, false, *part.store,
+                              kReloadHistoryDays + options_.national_lag_days);
     if (plan_->uses_hours()) {
-      national_->PublishHistory(p, true, *part.store, 24 * (kReloadHistoryDays + options_.national_lag_days));
+      national_->PublishHistory(p, true, *part.store,
+                                24 * (kReloadHistoryDays + options_.national_lag_days));
     }
     PublishNational(part);
   }
@@ -124,7 +130,8 @@ Status Engine::ResetPartition(int p, bool load_position_and_outbox) {
 }
 
 bool Engine::Owns(int partition) const {
-  return partition >= 0 && partition < options_.partitions && partitions_[static_cast<size_t>(partition)]->owned;
+  return partition >= 0 && partition < options_.partitions &&
+         partitions_[static_cast<size_t>(partition)]->owned;
 }
 
 TimeMs Engine::Clock(int partition) const {
@@ -132,12 +139,15 @@ TimeMs Engine::Clock(int partition) const {
   return p.has_clock ? p.clock : kMinTime;
 }
 
-PartitionState& Engine::Partition(int partition) { return *partitions_[static_cast<size_t>(partition)]; }
+PartitionState& Engine::Partition(int partition) {
+  return *partitions_[static_cast<size_t>(partition)];
+}
 
 Status Engine::Assign(const std::vector<int>& partitions) {
   for (int p : partitions) {
     if (p < 0 || p >= options_.partitions) {
-      return Status::InvalidArgument(fmt::format("partition {} outside 0..{}", p, options_.partitions - 1));
+      return Status::InvalidArgument(
+          fmt::format("partition {} outside 0..{}", p, options_.partitions - 1));
     }
     if (Owns(p)) continue;
     // Start from a clean slate, then load what the store has for it.
@@ -181,8 +191,9 @@ void Engine::SetSourceId(int partition, std::string id) {
   }
 }
 
-void Engine::DeadLetter(DeadLetterReason reason, std::string detail, const connectors::SourceRecord& record,
-                        const std::string& source_name, int partition) {
+void Engine::DeadLetter(DeadLetterReason reason, std::string detail,
+                        const connectors::SourceRecord& record, const std::string& source_name,
+                        int partition) {
   ++stats_.dead_letters;
   ++stats_.dead_by_reason[static_cast<int>(reason)];
   probe_->EventDeadLettered(-1, reason);
@@ -194,19 +205,21 @@ void Engine::DeadLetter(DeadLetterReason reason, std::string detail, const conne
   out.alert = false;
   out.record.value.assign(record.payload);
   out.record.key.assign(record.key);
-  out.record.headers = {{std::string(connectors::kReasonHeader), std::string(DeadLetterReasonName(reason))},
-                        {std::string(connectors::kDetailHeader), std::move(detail)},
-                        {std::string(connectors::kSourceHeader), SourceOf(record, source_name)}};
+  out.record.headers = {
+      {std::string(connectors::kReasonHeader), std::string(DeadLetterReasonName(reason))},
+      {std::string(connectors::kDetailHeader), std::move(detail)},
+      {std::string(connectors::kSourceHeader), SourceOf(record, source_name)}};
   outbox_->Add(std::move(out));
 }
 
 bool Engine::WrongPartition(int owner, int partition, const DecodedEvent& event,
-                            const connectors::SourceRecord& record, const std::string& source_name) {
+                            const connectors::SourceRecord& record,
+                            const std::string& source_name) {
   if (owner == partition) return false;
   DeadLetter(DeadLetterReason::kWrongPartition,
              fmt::format("municipality {} belongs to partition {}, not {}",
-                         plan_->municipalities().at(static_cast<size_t>(event.municipality)).code, owner,
-                         partition),
+                         plan_->municipalities().at(static_cast<size_t>(event.municipality)).code,
+                         owner, partition),
              record, source_name, partition);
   return true;
 }
@@ -255,7 +268,8 @@ Status Engine::Process(const connectors::SourceRecord& record, const std::string
   }
   PartitionState& part = Partition(p);
   if (!part.owned) {
-    return Status::Internal(fmt::format("a record for partition {}, which is not assigned here", p));
+    return Status::Internal(
+        fmt::format("a record for partition {}, which is not assigned here", p));
   }
   // The de-duplication lookup is the one likely cache miss per event: start
   // it now, so that the checks below overlap with it.
@@ -272,7 +286,8 @@ Status Engine::Process(const connectors::SourceRecord& record, const std::string
     HoldBack(part, record, source_name, event.time, /*advanced=*/false, /*at_front=*/false);
     return Status::Ok();
   }
-  if (ProcessDecoded(part, event, record, source_name, /*advanced=*/false, &dedup_key) == Outcome::kHeldBack) {
+  if (ProcessDecoded(part, event, record, source_name, /*advanced=*/false, &dedup_key) ==
+      Outcome::kHeldBack) {
     HoldBack(part, record, source_name, event.time, /*advanced=*/true, /*at_front=*/false);
   }
   // A partition moving on may complete the national figures others wait for.
@@ -280,8 +295,8 @@ Status Engine::Process(const connectors::SourceRecord& record, const std::string
   return Status::Ok();
 }
 
-void Engine::HoldBack(PartitionState& part, const connectors::SourceRecord& record, const std::string& source_name,
-                      TimeMs time, bool advanced, bool at_front) {
+void Engine::HoldBack(PartitionState& part, const connectors::SourceRecord& record,
+                      const std::string& source_name, TimeMs time, bool advanced, bool at_front) {
   PendingEvent pe;
   pe.time = time;
   pe.payload.assign(record.payload);
@@ -302,8 +317,9 @@ Hash128 Engine::DedupKeyOf(const DecodedEvent& event) {
 }
 
 Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent& event,
-                                       const connectors::SourceRecord& record, const std::string& source_name,
-                                       bool advanced, const Hash128* key) {
+                                       const connectors::SourceRecord& record,
+                                       const std::string& source_name, bool advanced,
+                                       const Hash128* key) {
   const TimeMs t = event.time;
   const Hash128 dedup_key = key != nullptr ? *key : DedupKeyOf(event);
   if (!advanced) {
@@ -317,10 +333,12 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
     }
     // The horizon is kept in whole minutes (the index stores minutes).
     const int32_t seen_at = part.seen.Find(dedup_key);
-    if (seen_at != DedupIndex::kAbsent && seen_at >= DedupIndex::Minute(part.clock - options_.dedup_horizon_ms)) {
+    if (seen_at != DedupIndex::kAbsent &&
+        seen_at >= DedupIndex::Minute(part.clock - options_.dedup_horizon_ms)) {
       DeadLetter(DeadLetterReason::kDuplicate,
                  fmt::format("{} {} was accepted before, within the de-duplication horizon (at {})",
-                             event.type_name, event.id, FormatRfc3339(static_cast<TimeMs>(seen_at) * kMsPerMinute)),
+                             event.type_name, event.id,
+                             FormatRfc3339(static_cast<TimeMs>(seen_at) * kMsPerMinute)),
                  record, source_name, part.id);
       NoteProcessed(&part, record);
       return Outcome::kDone;
@@ -333,7 +351,8 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
     // not only when this event moves the clock.
     if (!barrier_->Ready(part)) return Outcome::kHeldBack;
   }
-  const bool day_changed = !part.has_clock || FloorDiv(t, kMsPerDay) > FloorDiv(part.clock, kMsPerDay);
+  const bool day_changed =
+      !part.has_clock || FloorDiv(t, kMsPerDay) > FloorDiv(part.clock, kMsPerDay);
   if (!part.has_clock || t > part.clock) part.clock = t;
   part.has_clock = true;
   if (part.first_event_time == kMinTime) part.first_event_time = t;
@@ -387,7 +406,8 @@ void Engine::CountEvent(PartitionState& part, const DecodedEvent& event, int loc
     const int64_t bucket = FloorDiv(event.time, series.bucket_ms);
     ws.Add(s, local, bucket, matched, value);
     if (matched) {
-      PushEvidence(part, s, local, event.id, event.time, bucket, static_cast<size_t>(options_.evidence_ids));
+      PushEvidence(part, s, local, event.id, event.time, bucket,
+                   static_cast<size_t>(options_.evidence_ids));
     }
     scheduler_->Touched(series, matched);
   }
@@ -412,8 +432,8 @@ void Engine::EmitAlert(PartitionState& part, int rule, int local, double score) 
   const RuleDef& rd = plan_->rules()[static_cast<size_t>(rule)];
   inputs_.clear();
   for (int indicator : rd.condition_indicator) inputs_.push_back(Input(part, indicator, local));
-  rules::Alert alert = AlertBuilder::Build(*plan_, part, rule, local, score, inputs_, clock_.WallMs(),
-                                           options_.evidence_ids);
+  rules::Alert alert = AlertBuilder::Build(*plan_, part, rule, local, score, inputs_,
+                                           clock_.WallMs(), options_.evidence_ids);
   const int muni = part.store->municipalities()[static_cast<size_t>(local)];
   ++stats_.alerts;
   ++stats_.alerts_by_rule[static_cast<size_t>(rule)];
@@ -426,7 +446,8 @@ void Engine::EmitAlert(PartitionState& part, int rule, int local, double score) 
   out.alert = true;
   out.record.key = alert.municipality;
   out.record.value = rules::AlertToJson(alert);
-  recent_alerts_.push_back(RecentAlert{alert.emitted_at, alert.event_time, muni, rule, out.record.value});
+  recent_alerts_.push_back(
+      RecentAlert{alert.emitted_at, alert.event_time, muni, rule, out.record.value});
   while (recent_alerts_.size() > options_.recent_alerts) recent_alerts_.pop_front();
   outbox_->Add(std::move(out));
 }

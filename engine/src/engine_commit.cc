@@ -1,8 +1,6 @@
 // Engine, durability: the commit of every part's changes in one batch, the
 // load of a partition's state, positions and outbox, and the national
 // snapshots exchanged with other instances.
-#include "zicht/engine/engine.h"
-
 #include <algorithm>
 
 #include "national_barrier.h"
@@ -10,6 +8,7 @@
 #include "outbox.h"
 #include "partition_state.h"
 #include "partition_store.h"
+#include "zicht/engine/engine.h"
 #include "zicht/engine/probe.h"
 
 namespace zicht::engine {
@@ -48,9 +47,13 @@ Status Engine::Commit() {
   return delivered;
 }
 
-Status Engine::DeliverOutbox() { return outbox_->Deliver(store_, &stats_.delivery_retries); }
+Status Engine::DeliverOutbox() {
+  return outbox_->Deliver(store_, &stats_.delivery_retries);
+}
 
-size_t Engine::outbox_pending() const { return outbox_->pending(); }
+size_t Engine::outbox_pending() const {
+  return outbox_->pending();
+}
 
 Status Engine::Open() {
   for (auto& part : partitions_) {
@@ -91,7 +94,8 @@ void Engine::PublishNational(PartitionState& part) {
     const int64_t final_bucket = ws.final_bucket(hours != 0);
     national_->Publish(part.id, hours != 0, final_bucket, ws);
     if (options_.export_national) {
-      national_out_.push_back(NationalExchange::Encode(*plan_, part.id, hours != 0, final_bucket, ws));
+      national_out_.push_back(
+          NationalExchange::Encode(*plan_, part.id, hours != 0, final_bucket, ws));
     }
   }
 }
@@ -131,8 +135,14 @@ const WindowStore* Engine::WindowsOf(int municipality) const {
   return Owns(p) ? partitions_[static_cast<size_t>(p)]->store.get() : nullptr;
 }
 
-std::optional<int64_t> Engine::NewestFinalDay() const { return national_->NewestPublished(false); }
-std::optional<int64_t> Engine::FinalDayOf(int partition) const { return national_->LatestOf(partition, false); }
-std::optional<int64_t> Engine::SlowestFinalDay() const { return national_->CompleteUpTo(false); }
+std::optional<int64_t> Engine::NewestFinalDay() const {
+  return national_->NewestPublished(false);
+}
+std::optional<int64_t> Engine::FinalDayOf(int partition) const {
+  return national_->LatestOf(partition, false);
+}
+std::optional<int64_t> Engine::SlowestFinalDay() const {
+  return national_->CompleteUpTo(false);
+}
 
 }  // namespace zicht::engine

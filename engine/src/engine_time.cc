@@ -1,12 +1,11 @@
 // Engine, event time: clocks that move, idle partitions moved on, and the
 // events the national barrier holds back released as figures complete.
-#include "zicht/engine/engine.h"
-
 #include <algorithm>
 
 #include "national_barrier.h"
 #include "partition_state.h"
 #include "rule_scheduler.h"
+#include "zicht/engine/engine.h"
 #include "zicht/engine/probe.h"
 
 namespace zicht::engine {
@@ -38,7 +37,8 @@ bool Engine::AdvanceClock(PartitionState& part, TimeMs now) {
     // A jump far ahead (a clock error upstream) steps only through the last
     // buckets that anyone can still ask for, not through years of them.
     const int64_t keep = (hours ? 24 : 1) * (kReloadHistoryDays + options_.national_lag_days + 64);
-    for (int64_t f = std::max(ws.final_bucket(hours) + 1, target_final - keep); f < target_final; ++f) {
+    for (int64_t f = std::max(ws.final_bucket(hours) + 1, target_final - keep); f < target_final;
+         ++f) {
       ws.Advance((f + 1) * step + options_.allowed_lateness_ms);
       PublishNational(part);
     }
@@ -49,7 +49,8 @@ bool Engine::AdvanceClock(PartitionState& part, TimeMs now) {
   // Cached condition outcomes hold while windows and national figures stand
   // still: only a bucket change of a unit the plan uses moves them.
   if (ws.current_bucket(false) != day_before || ws.final_bucket(false) != final_before ||
-      (plan_->uses_hours() && (ws.current_bucket(true) != hour_before || ws.final_bucket(true) != final_hour_before))) {
+      (plan_->uses_hours() &&
+       (ws.current_bucket(true) != hour_before || ws.final_bucket(true) != final_hour_before))) {
     ++part.epoch;
   }
   PublishNational(part);
@@ -141,7 +142,8 @@ void Engine::Tick(PartitionState& part, TimeMs now) {
 }
 
 void Engine::FinishTick(PartitionState& part, TimeMs now) {
-  const bool day_changed = !part.has_clock || FloorDiv(now, kMsPerDay) > FloorDiv(part.clock, kMsPerDay);
+  const bool day_changed =
+      !part.has_clock || FloorDiv(now, kMsPerDay) > FloorDiv(part.clock, kMsPerDay);
   part.clock = std::max(part.clock, now);
   part.has_clock = true;
   part.meta_dirty = true;
@@ -180,8 +182,10 @@ Status Engine::TryDrainBlocked() {
           ++stats_.skipped_replayed;
           continue;
         }
-        if (ProcessDecoded(part, event, pe.record, pe.source_name, pe.advanced) == Outcome::kHeldBack) {
-          HoldBack(part, pe.record, pe.source_name, event.time, /*advanced=*/true, /*at_front=*/true);
+        if (ProcessDecoded(part, event, pe.record, pe.source_name, pe.advanced) ==
+            Outcome::kHeldBack) {
+          HoldBack(part, pe.record, pe.source_name, event.time, /*advanced=*/true,
+                   /*at_front=*/true);
           break;
         }
       }

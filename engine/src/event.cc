@@ -4,14 +4,22 @@ namespace zicht::engine {
 
 std::string_view DeadLetterReasonName(DeadLetterReason reason) {
   switch (reason) {
-    case DeadLetterReason::kParseError: return "parse_error";
-    case DeadLetterReason::kMissingField: return "missing_field";
-    case DeadLetterReason::kUnknownType: return "unknown_type";
-    case DeadLetterReason::kBadType: return "bad_type";
-    case DeadLetterReason::kUnknownMunicipality: return "unknown_municipality";
-    case DeadLetterReason::kTooLate: return "too_late";
-    case DeadLetterReason::kDuplicate: return "duplicate";
-    case DeadLetterReason::kWrongPartition: return "wrong_partition";
+    case DeadLetterReason::kParseError:
+      return "parse_error";
+    case DeadLetterReason::kMissingField:
+      return "missing_field";
+    case DeadLetterReason::kUnknownType:
+      return "unknown_type";
+    case DeadLetterReason::kBadType:
+      return "bad_type";
+    case DeadLetterReason::kUnknownMunicipality:
+      return "unknown_municipality";
+    case DeadLetterReason::kTooLate:
+      return "too_late";
+    case DeadLetterReason::kDuplicate:
+      return "duplicate";
+    case DeadLetterReason::kWrongPartition:
+      return "wrong_partition";
   }
   return "unknown";
 }

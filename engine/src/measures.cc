@@ -15,13 +15,16 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // The aggregate's value for a window (NaN when undefined).
 double AggregateValue(rules::Aggregate aggregate, const WindowAgg& w) {
   switch (aggregate) {
-    case rules::Aggregate::kCount: return static_cast<double>(w.n_match);
-    case rules::Aggregate::kSum: return FromFixed(w.sum);
+    case rules::Aggregate::kCount:
+      return static_cast<double>(w.n_match);
+    case rules::Aggregate::kSum:
+      return FromFixed(w.sum);
     case rules::Aggregate::kMean:
       return w.n_match > 0 ? FromFixed(w.sum) / static_cast<double>(w.n_match) : kNaN;
     case rules::Aggregate::kShare:
       return w.n_all > 0 ? static_cast<double>(w.n_match) / static_cast<double>(w.n_all) : kNaN;
-    case rules::Aggregate::kValue: return kNaN;
+    case rules::Aggregate::kValue:
+      return kNaN;
   }
   return kNaN;
 }
@@ -55,7 +58,8 @@ MeasureResult ComputeMeasure(rules::Measure measure, const MeasureInput& in) {
   return ComputeMeasureFor(measure, in, in.store->Window(in.indicator->index, in.local, 0));
 }
 
-MeasureResult ComputeMeasureFor(rules::Measure measure, const MeasureInput& in, const WindowAgg& w) {
+MeasureResult ComputeMeasureFor(rules::Measure measure, const MeasureInput& in,
+                                const WindowAgg& w) {
   const IndicatorDef& ind = *in.indicator;
   const NationalFigures* nat = in.national;
   const bool nat_ok = nat != nullptr && nat->valid;
@@ -68,7 +72,9 @@ MeasureResult ComputeMeasureFor(rules::Measure measure, const MeasureInput& in, 
     r.rate = *v;
     switch (measure) {
       case rules::Measure::kValue:
-      case rules::Measure::kRate: r.observed = *v; break;
+      case rules::Measure::kRate:
+        r.observed = *v;
+        break;
       case rules::Measure::kNationalRatio:
         if (nat_ok) r.observed = *v / nat->rate;
         break;
@@ -78,7 +84,8 @@ MeasureResult ComputeMeasureFor(rules::Measure measure, const MeasureInput& in, 
               *v, nat->rate_of[static_cast<size_t>(in.municipality)], nat->sorted_rates);
         }
         break;
-      default: break;  // not valid for reference indicators (the validator says so)
+      default:
+        break;  // not valid for reference indicators (the validator says so)
     }
     return r;
   }
@@ -94,8 +101,12 @@ MeasureResult ComputeMeasureFor(rules::Measure measure, const MeasureInput& in, 
     }
   }
   switch (measure) {
-    case rules::Measure::kValue: r.observed = AggregateValue(ind.aggregate, w); break;
-    case rules::Measure::kRate: r.observed = r.rate; break;
+    case rules::Measure::kValue:
+      r.observed = AggregateValue(ind.aggregate, w);
+      break;
+    case rules::Measure::kRate:
+      r.observed = r.rate;
+      break;
     case rules::Measure::kNationalRatio:
       if (nat_ok) r.observed = r.rate / nat->rate;
       break;
@@ -148,8 +159,10 @@ bool ThresholdMeasure(rules::Measure m) {
     case rules::Measure::kRate:
     case rules::Measure::kNationalRatio:
     case rules::Measure::kNationalZscore:
-    case rules::Measure::kPercentile: return true;
-    default: return false;
+    case rules::Measure::kPercentile:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -201,19 +214,24 @@ double GuessCount(rules::Measure m, double v, const MeasureInput& in, const Nati
   const double per = in.indicator->per;
   const double nat_rate = nat != nullptr && nat->valid ? nat->rate : 0;
   switch (m) {
-    case rules::Measure::kValue: return v;
-    case rules::Measure::kRate: return v * pop / per;
-    case rules::Measure::kNationalRatio: return v * nat_rate * pop / per;
+    case rules::Measure::kValue:
+      return v;
+    case rules::Measure::kRate:
+      return v * pop / per;
+    case rules::Measure::kNationalRatio:
+      return v * nat_rate * pop / per;
     case rules::Measure::kNationalZscore: {
       double e = nat_rate * pop / per;
       return e + v * std::sqrt(std::max(e, 0.0));
     }
     case rules::Measure::kPercentile: {
       if (nat == nullptr || nat->sorted_rates.empty()) return 0;
-      size_t idx = static_cast<size_t>(std::clamp(v / 100.0, 0.0, 1.0) * static_cast<double>(nat->sorted_rates.size() - 1));
+      size_t idx = static_cast<size_t>(std::clamp(v / 100.0, 0.0, 1.0) *
+                                       static_cast<double>(nat->sorted_rates.size() - 1));
       return nat->sorted_rates[idx] * pop / per;
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -222,7 +240,8 @@ double GuessCount(rules::Measure m, double v, const MeasureInput& in, const Nati
 bool EvaluateHolds(const rules::ConditionSpec& condition, const MeasureInput& in,
                    int64_t min_events, ConditionCache* cache) {
   const IndicatorDef& ind = *in.indicator;
-  if (cache == nullptr) return ConditionHolds(condition, ComputeMeasure(condition.measure, in), min_events);
+  if (cache == nullptr)
+    return ConditionHolds(condition, ComputeMeasure(condition.measure, in), min_events);
   // Reference figures do not change while a plan runs.
   if (ind.reference >= 0) {
     if (cache->mode != ConditionCache::kConstant) {
@@ -248,7 +267,8 @@ bool EvaluateHolds(const rules::ConditionSpec& condition, const MeasureInput& in
         a.n_match = a.n_all = x;
         return ConditionHolds(condition, ComputeMeasureFor(condition.measure, in, a), 0);
       };
-      const int64_t guess = static_cast<int64_t>(GuessCount(condition.measure, condition.value, in, in.national));
+      const int64_t guess =
+          static_cast<int64_t>(GuessCount(condition.measure, condition.value, in, in.national));
       // Rising measure with >=/>: held for counts >= t. With <=/<: held for
       // counts < t', where t' is the smallest count at which it stops holding.
       cache->threshold = upward ? SmallestHeld(guess, held_at)
@@ -278,13 +298,13 @@ bool EvaluateHolds(const rules::ConditionSpec& condition, const MeasureInput& in
     if (k <= expected - 0.6931471805599453) return false;
     const double log_pmf = -expected + k * std::log(expected) - std::lgamma(k + 1);
     if (log_pmf > std::log(condition.value) + 1e-9 * (1 + std::fabs(log_pmf))) return false;
-    if (share) return rules::ApplyOp(condition.op, PoissonUpperTail(w.n_match, expected), condition.value);
+    if (share)
+      return rules::ApplyOp(condition.op, PoissonUpperTail(w.n_match, expected), condition.value);
     // Count indicators keep the same expected count for a whole final bucket:
     // the smallest count whose tail is small enough, computed once.
     if (cache->mode != ConditionCache::kThreshold || cache->final_bucket != in.final_bucket) {
-      const double threshold = condition.op == rules::Op::kLe
-                                   ? condition.value
-                                   : std::nextafter(condition.value, -1.0);
+      const double threshold =
+          condition.op == rules::Op::kLe ? condition.value : std::nextafter(condition.value, -1.0);
       cache->threshold = PoissonCriticalCount(expected, threshold);
       cache->upward = true;
       cache->final_bucket = in.final_bucket;

@@ -24,7 +24,10 @@ class NationalBarrier {
  public:
   NationalBarrier(const Plan& plan, const NationalBaseline* national, size_t active_partitions,
                   int national_lag_days)
-      : plan_(plan), national_(national), active_partitions_(active_partitions), lag_days_(national_lag_days) {}
+      : plan_(plan),
+        national_(national),
+        active_partitions_(active_partitions),
+        lag_days_(national_lag_days) {}
 
   // The final bucket whose national figures a partition compares with.
   int64_t Bucket(const WindowStore& ws, bool hours) const {

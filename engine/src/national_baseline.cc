@@ -13,14 +13,16 @@ constexpr size_t kCacheDepth = 4;
 double MunicipalityRate(const IndicatorDef& ind, const WindowAgg& agg, int64_t population) {
   switch (ind.aggregate) {
     case rules::Aggregate::kCount:
-      return population > 0 ? static_cast<double>(agg.n_match) / static_cast<double>(population) * ind.per
-                            : kNaN;
+      return population > 0
+                 ? static_cast<double>(agg.n_match) / static_cast<double>(population) * ind.per
+                 : kNaN;
     case rules::Aggregate::kSum:
       return population > 0 ? FromFixed(agg.sum) / static_cast<double>(population) * ind.per : kNaN;
     case rules::Aggregate::kMean:
       return agg.n_match > 0 ? FromFixed(agg.sum) / static_cast<double>(agg.n_match) : kNaN;
     case rules::Aggregate::kShare:
-      return agg.n_all > 0 ? static_cast<double>(agg.n_match) / static_cast<double>(agg.n_all) : kNaN;
+      return agg.n_all > 0 ? static_cast<double>(agg.n_match) / static_cast<double>(agg.n_all)
+                           : kNaN;
     case rules::Aggregate::kValue:
       return kNaN;
   }
@@ -180,7 +182,7 @@ std::shared_ptr<const NationalFigures> NationalBaseline::LatestFigures(int indic
 }
 
 std::shared_ptr<const NationalFigures> NationalBaseline::Figures(int indicator,
-                                                                int64_t final_bucket) {
+                                                                 int64_t final_bucket) {
   auto& cache = cache_[static_cast<size_t>(indicator)];
   auto it = cache.find(final_bucket);
   if (it != cache.end()) return it->second;

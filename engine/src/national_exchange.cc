@@ -9,8 +9,9 @@ namespace {
 constexpr uint8_t kNationalFormat = 1;
 }  // namespace
 
-std::pair<std::string, std::string> NationalExchange::Encode(const Plan& plan, int partition, bool hours,
-                                                             int64_t final_bucket, const WindowStore& ws) {
+std::pair<std::string, std::string> NationalExchange::Encode(const Plan& plan, int partition,
+                                                             bool hours, int64_t final_bucket,
+                                                             const WindowStore& ws) {
   // key: partition, unit, final bucket modulo the history kept, so a
   // compacted topic keeps the last `history` snapshots of each partition.
   std::string key;
@@ -45,7 +46,8 @@ std::pair<std::string, std::string> NationalExchange::Encode(const Plan& plan, i
   return {std::move(key), std::move(value)};
 }
 
-Result<NationalExchange::Decoded> NationalExchange::Decode(const Plan& plan, std::string_view data) {
+Result<NationalExchange::Decoded> NationalExchange::Decode(const Plan& plan,
+                                                           std::string_view data) {
   codec::Reader v(data);
   if (v.U8() != kNationalFormat) return Status::InvalidArgument("unknown national snapshot format");
   std::string_view version = v.Bytes();

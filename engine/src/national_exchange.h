@@ -23,7 +23,8 @@ struct NationalExchange {
                                                     int64_t final_bucket, const WindowStore& ws);
 
   struct Decoded {
-    bool same_rule_set = false;  // false: from another rule set (a rolling reload); nothing else is set
+    bool same_rule_set =
+        false;  // false: from another rule set (a rolling reload); nothing else is set
     int partition = -1;
     bool hours = false;
     NationalBaseline::RemoteSnapshot snapshot;

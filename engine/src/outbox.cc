@@ -61,7 +61,8 @@ Status Outbox::Deliver(StateStore* store, int64_t* retries) {
     auto it = in_flight_.find(id);
     if (it == in_flight_.end()) continue;
     if (it->second.alert && it->second.rule >= 0) {
-      probe_->AlertEmitted(it->second.rule, it->second.ingest_time > 0 ? now - it->second.ingest_time : 0);
+      probe_->AlertEmitted(it->second.rule,
+                           it->second.ingest_time > 0 ? now - it->second.ingest_time : 0);
     }
     deletes.Delete(Family::kOutbox, StateKeys::Outbox(it->second.partition, it->second.seq),
                    it->second.partition);
@@ -76,20 +77,21 @@ Result<uint64_t> Outbox::Load(int partition, StateStore* store) {
   std::string prefix = StateKeys::Partition(partition);
   Status decode_status;
   uint64_t highest = 0;
-  ZICHT_RETURN_IF_ERROR(store->Scan(Family::kOutbox, prefix, PrefixEnd(prefix),
-      [&](std::string_view key, std::string_view value) {
-        codec::Reader k(key.substr(prefix.size()));
-        OutboxRecord o;
-        o.partition = partition;
-        o.seq = k.U64();
-        if (!k.ok() || !PartitionCodec::DecodeOutbox(value, &o.alert, &o.record)) {
-          decode_status = Status::Corruption("undecodable outbox record");
-          return false;
-        }
-        highest = std::max(highest, o.seq);
-        if (in_flight_.count(o.id()) == 0) unsent_.push_back(std::move(o));
-        return true;
-      }));
+  ZICHT_RETURN_IF_ERROR(
+      store->Scan(Family::kOutbox, prefix, PrefixEnd(prefix),
+                  [&](std::string_view key, std::string_view value) {
+                    codec::Reader k(key.substr(prefix.size()));
+                    OutboxRecord o;
+                    o.partition = partition;
+                    o.seq = k.U64();
+                    if (!k.ok() || !PartitionCodec::DecodeOutbox(value, &o.alert, &o.record)) {
+                      decode_status = Status::Corruption("undecodable outbox record");
+                      return false;
+                    }
+                    highest = std::max(highest, o.seq);
+                    if (in_flight_.count(o.id()) == 0) unsent_.push_back(std::move(o));
+                    return true;
+                  }));
   ZICHT_RETURN_IF_ERROR(decode_status);
   return highest;
 }

@@ -68,10 +68,10 @@ class Outbox {
   OutboxOptions options_;
   EngineProbe* probe_;
   const Clock& clock_;
-  std::vector<OutboxRecord> new_;                // since the last commit
-  std::vector<OutboxRecord> unsent_;             // committed, not yet given to sinks
-  std::map<uint64_t, OutboxRecord> in_flight_;   // given to sinks, not yet acknowledged
-  std::vector<uint64_t> acked_;                  // delivered; deleted after the flush
+  std::vector<OutboxRecord> new_;               // since the last commit
+  std::vector<OutboxRecord> unsent_;            // committed, not yet given to sinks
+  std::map<uint64_t, OutboxRecord> in_flight_;  // given to sinks, not yet acknowledged
+  std::vector<uint64_t> acked_;                 // delivered; deleted after the flush
 };
 
 }  // namespace zicht::engine

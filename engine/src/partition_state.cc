@@ -2,7 +2,8 @@
 
 namespace zicht::engine {
 
-void InitPartitionState(PartitionState& part, const Plan& plan, const std::vector<int>& municipalities) {
+void InitPartitionState(PartitionState& part, const Plan& plan,
+                        const std::vector<int>& municipalities) {
   const size_t locals = municipalities.size();
   part.owned = true;
   part.rule_count = plan.rules().size();
@@ -18,8 +19,8 @@ void InitPartitionState(PartitionState& part, const Plan& plan, const std::vecto
   ++part.epoch;
 }
 
-void PushEvidence(PartitionState& part, int series, int local, std::string_view id, TimeMs time, int64_t bucket,
-                  size_t capacity) {
+void PushEvidence(PartitionState& part, int series, int local, std::string_view id, TimeMs time,
+                  int64_t bucket, size_t capacity) {
   EvidenceRing& ring = part.evidence[part.EvidenceSlot(series, local)];
   if (ring.entries.size() < capacity) {
     ring.entries.push_back(EvidenceEntry{time, bucket, std::string(id)});

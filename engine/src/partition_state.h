@@ -58,8 +58,8 @@ struct PendingEvent {
 struct PartitionState {
   int id = 0;
   bool owned = false;
-  uint64_t next_seq = 1;    // outbox sequence
-  uint64_t commit_seq = 0;  // commits that changed this partition (changelog currency)
+  uint64_t next_seq = 1;                // outbox sequence
+  uint64_t commit_seq = 0;              // commits that changed this partition (changelog currency)
   int64_t ready_final_day = INT64_MIN;  // national figures known complete for these
   int64_t ready_final_hour = INT64_MIN;
   std::unique_ptr<WindowStore> store;
@@ -72,9 +72,9 @@ struct PartitionState {
   // De-duplication: hash(type, id) -> accepted event time, and per day the
   // hashes to forget once the day leaves the horizon.
   DedupIndex seen;
-  std::vector<DedupRecord> seen_new;       // accepted since the last commit
-  uint64_t dedup_chunk = 0;                // next chunk number in the dedup family
-  int64_t evicted_before_day = INT64_MIN;  // dedup days forgotten below this
+  std::vector<DedupRecord> seen_new;                      // accepted since the last commit
+  uint64_t dedup_chunk = 0;                               // next chunk number in the dedup family
+  int64_t evicted_before_day = INT64_MIN;                 // dedup days forgotten below this
   std::map<int64_t, std::vector<uint64_t>> dedup_chunks;  // day -> chunk numbers written
   int64_t persisted_evicted_before_day = INT64_MIN;
   // Next source offset after the last record applied to this partition.
@@ -109,7 +109,8 @@ struct PartitionState {
 
 // Sizes a fresh state for an owned partition holding `municipalities` under
 // `plan` (windows, evidence, timers, caches) and marks it owned.
-void InitPartitionState(PartitionState& part, const Plan& plan, const std::vector<int>& municipalities);
+void InitPartitionState(PartitionState& part, const Plan& plan,
+                        const std::vector<int>& municipalities);
 
 // Remembers an event id for the evidence of alerts on `series` (a ring of
 // `capacity` ids per series and municipality).

@@ -17,7 +17,9 @@ uint64_t RuleKey(const RuleDef& rule) {
 int PartitionStore::CodeOf(const PartitionState& part, int local) const {
   const WindowStore& ws = *part.store;
   return MunicipalityTable::CodeNumber(
-      plan_.municipalities().at(static_cast<size_t>(ws.municipalities()[static_cast<size_t>(local)])).code);
+      plan_.municipalities()
+          .at(static_cast<size_t>(ws.municipalities()[static_cast<size_t>(local)]))
+          .code);
 }
 
 int PartitionStore::LocalOfCode(const PartitionState& part, int code_number) const {
@@ -49,7 +51,8 @@ void PartitionStore::Write(PartitionState& part, StateBatch* batch) {
     m.dedup_chunk = part.dedup_chunk;
     m.next_seq = part.next_seq;
     m.commit_seq = ++part.commit_seq;
-    batch->Put(Family::kMeta, StateKeys::PartitionMeta(part.id), PartitionCodec::EncodeMeta(m), part.id);
+    batch->Put(Family::kMeta, StateKeys::PartitionMeta(part.id), PartitionCodec::EncodeMeta(m),
+               part.id);
   }
 }
 
@@ -104,7 +107,8 @@ void PartitionStore::WriteEvidenceAndTimers(PartitionState& part, StateBatch* ba
   const int p = part.id;
   for (size_t s = 0; s < plan_.series().size(); ++s) {
     for (size_t l = 0; l < locals; ++l) {
-      EvidenceRing& ring = part.evidence[part.EvidenceSlot(static_cast<int>(s), static_cast<int>(l))];
+      EvidenceRing& ring =
+          part.evidence[part.EvidenceSlot(static_cast<int>(s), static_cast<int>(l))];
       if (!ring.dirty) continue;
       ring.dirty = false;
       std::string value;
@@ -115,9 +119,10 @@ void PartitionStore::WriteEvidenceAndTimers(PartitionState& part, StateBatch* ba
         codec::PutI64(&value, e.bucket);
         codec::PutBytes(&value, e.id);
       }
-      batch->Put(Family::kEvidence,
-                 StateKeys::Municipality(p, plan_.series()[s].key, CodeOf(part, static_cast<int>(l))),
-                 std::move(value), p);
+      batch->Put(
+          Family::kEvidence,
+          StateKeys::Municipality(p, plan_.series()[s].key, CodeOf(part, static_cast<int>(l))),
+          std::move(value), p);
     }
   }
   for (size_t r = 0; r < plan_.rules().size(); ++r) {
@@ -129,7 +134,8 @@ void PartitionStore::WriteEvidenceAndTimers(PartitionState& part, StateBatch* ba
       std::string value;
       codec::PutI64(&value, part.timers[slot].held_since);
       codec::PutI64(&value, part.timers[slot].last_alert);
-      batch->Put(Family::kTimers, StateKeys::Municipality(p, key, CodeOf(part, static_cast<int>(l))),
+      batch->Put(Family::kTimers,
+                 StateKeys::Municipality(p, key, CodeOf(part, static_cast<int>(l))),
                  std::move(value), p);
     }
   }
@@ -160,10 +166,13 @@ void PartitionStore::WriteDedup(PartitionState& part, StateBatch* batch) {
     part.meta_dirty = true;
   }
   if (part.evicted_before_day > part.persisted_evicted_before_day) {
-    batch->DeleteRange(Family::kDedup, StateKeys::Partition(p), StateKeys::DedupDay(p, part.evicted_before_day), p);
-    while (!part.dedup_chunks.empty() && part.dedup_chunks.begin()->first < part.evicted_before_day) {
+    batch->DeleteRange(Family::kDedup, StateKeys::Partition(p),
+                       StateKeys::DedupDay(p, part.evicted_before_day), p);
+    while (!part.dedup_chunks.empty() &&
+           part.dedup_chunks.begin()->first < part.evicted_before_day) {
       for (uint64_t chunk : part.dedup_chunks.begin()->second) {
-        batch->MirrorDelete(Family::kDedup, StateKeys::Dedup(p, part.dedup_chunks.begin()->first, chunk), p);
+        batch->MirrorDelete(Family::kDedup,
+                            StateKeys::Dedup(p, part.dedup_chunks.begin()->first, chunk), p);
       }
       part.dedup_chunks.erase(part.dedup_chunks.begin());
     }
@@ -188,22 +197,25 @@ Status PartitionStore::Load(StateStore* store, PartitionState& part) {
   part.commit_seq = meta->commit_seq;
   part.meta_dirty = false;
   WindowStore& ws = *part.store;
-  if (meta->store_clock) ws.RestoreClock(meta->current_day, meta->current_hour, meta->final_day, meta->final_hour);
+  if (meta->store_clock)
+    ws.RestoreClock(meta->current_day, meta->current_hour, meta->final_day, meta->final_hour);
   if (ws.municipalities().empty() || !meta->store_clock) return Status::Ok();
   ZICHT_RETURN_IF_ERROR(LoadSeries(store, part));
   ws.RecomputeWindows();
   for (size_t r = 0; r < plan_.rules().size(); ++r) {
     std::string prefix = StateKeys::Series(part.id, RuleKey(plan_.rules()[r]));
     ZICHT_RETURN_IF_ERROR(store->Scan(Family::kTimers, prefix, PrefixEnd(prefix),
-        [&](std::string_view key, std::string_view row) {
-          codec::Reader k(key.substr(prefix.size())), v(row);
-          int local = LocalOfCode(part, k.U16());
-          rules::RuleTimer t;
-          t.held_since = v.I64();
-          t.last_alert = v.I64();
-          if (local >= 0 && v.ok()) part.timers[part.RuleSlot(static_cast<int>(r), local)] = t;
-          return true;
-        }));
+                                      [&](std::string_view key, std::string_view row) {
+                                        codec::Reader k(key.substr(prefix.size())), v(row);
+                                        int local = LocalOfCode(part, k.U16());
+                                        rules::RuleTimer t;
+                                        t.held_since = v.I64();
+                                        t.last_alert = v.I64();
+                                        if (local >= 0 && v.ok())
+                                          part.timers[part.RuleSlot(static_cast<int>(r), local)] =
+                                              t;
+                                        return true;
+                                      }));
   }
   return LoadDedup(store, part);
 }
@@ -216,26 +228,30 @@ Status PartitionStore::LoadSeries(StateStore* store, PartitionState& part) {
     const SeriesDef& series = plan_.series()[si];
     std::string prefix = StateKeys::Series(part.id, series.key);
     ZICHT_RETURN_IF_ERROR(store->Scan(Family::kBuckets, prefix, PrefixEnd(prefix),
-        [&](std::string_view key, std::string_view value) {
-          codec::Reader k(key.substr(prefix.size())), v(value);
-          int64_t bucket = k.I64();
-          if (part.persisted_oldest[si] == INT64_MIN) part.persisted_oldest[si] = bucket;
-          while (k.ok() && v.ok() && !v.done()) {
-            int local = LocalOfCode(part, v.U16());
-            BucketValue bv;
-            bv.n_match = v.U32();
-            bv.n_all = v.U32();
-            if (series.sum_field >= 0) bv.sum = v.Int128();
-            if (v.ok() && local >= 0) ws.RestoreBucket(static_cast<int>(si), local, bucket, bv);
-          }
-          if (!k.ok() || !v.ok()) {
-            corrupt = Status::Corruption("undecodable bucket row");
-            return false;
-          }
-          return true;
-        }));
+                                      [&](std::string_view key, std::string_view value) {
+                                        codec::Reader k(key.substr(prefix.size())), v(value);
+                                        int64_t bucket = k.I64();
+                                        if (part.persisted_oldest[si] == INT64_MIN)
+                                          part.persisted_oldest[si] = bucket;
+                                        while (k.ok() && v.ok() && !v.done()) {
+                                          int local = LocalOfCode(part, v.U16());
+                                          BucketValue bv;
+                                          bv.n_match = v.U32();
+                                          bv.n_all = v.U32();
+                                          if (series.sum_field >= 0) bv.sum = v.Int128();
+                                          if (v.ok() && local >= 0)
+                                            ws.RestoreBucket(static_cast<int>(si), local, bucket,
+                                                             bv);
+                                        }
+                                        if (!k.ok() || !v.ok()) {
+                                          corrupt = Status::Corruption("undecodable bucket row");
+                                          return false;
+                                        }
+                                        return true;
+                                      }));
     ZICHT_RETURN_IF_ERROR(corrupt);
-    ZICHT_RETURN_IF_ERROR(store->Scan(Family::kEvidence, prefix, PrefixEnd(prefix),
+    ZICHT_RETURN_IF_ERROR(store->Scan(
+        Family::kEvidence, prefix, PrefixEnd(prefix),
         [&](std::string_view key, std::string_view value) {
           codec::Reader k(key.substr(prefix.size())), v(value);
           int local = LocalOfCode(part, k.U16());
@@ -263,8 +279,8 @@ Status PartitionStore::LoadSeries(StateStore* store, PartitionState& part) {
 Status PartitionStore::LoadDedup(StateStore* store, PartitionState& part) {
   Status corrupt;
   std::string prefix = StateKeys::Partition(part.id);
-  ZICHT_RETURN_IF_ERROR(store->Scan(Family::kDedup, prefix, PrefixEnd(prefix),
-      [&](std::string_view key, std::string_view value) {
+  ZICHT_RETURN_IF_ERROR(store->Scan(
+      Family::kDedup, prefix, PrefixEnd(prefix), [&](std::string_view key, std::string_view value) {
         codec::Reader k(key.substr(prefix.size())), v(value);
         const int64_t day = k.I64();
         const uint64_t chunk = k.U64();

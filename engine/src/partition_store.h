@@ -17,13 +17,14 @@
 namespace zicht::engine {
 
 struct PartitionStoreOptions {
-  int evidence_ids = 20;                  // ring capacity (EngineOptions::evidence_ids)
+  int evidence_ids = 20;                    // ring capacity (EngineOptions::evidence_ids)
   TimeMs dedup_horizon_ms = 7 * kMsPerDay;  // EngineOptions::dedup_horizon_ms
 };
 
 class PartitionStore {
  public:
-  PartitionStore(const Plan& plan, PartitionStoreOptions options) : plan_(plan), options_(options) {}
+  PartitionStore(const Plan& plan, PartitionStoreOptions options)
+      : plan_(plan), options_(options) {}
 
   // Appends the partition's changes since the last commit to `batch`.
   void Write(PartitionState& part, StateBatch* batch);

@@ -33,8 +33,8 @@ Result<ReferenceValues> LoadReference(const rules::ReferenceSource& source,
   int col_m = csv->Column("municipality");
   int col_v = csv->Column(source.column);
   if (col_m < 0 || col_v < 0) {
-    return Status::InvalidArgument(fmt::format("{}:1:1: needs columns 'municipality' and '{}'",
-                                               source.path, source.column));
+    return Status::InvalidArgument(
+        fmt::format("{}:1:1: needs columns 'municipality' and '{}'", source.path, source.column));
   }
   ReferenceValues ref;
   ref.path = source.path;
@@ -45,9 +45,8 @@ Result<ReferenceValues> LoadReference(const rules::ReferenceSource& source,
     const std::string& text = row.fields[static_cast<size_t>(col_v)];
     int m = municipalities.IndexOf(code);
     if (m < 0) {
-      return Status::InvalidArgument(
-          fmt::format("{}:{}:1: municipality '{}' is not in the reference data", source.path,
-                      row.line, code));
+      return Status::InvalidArgument(fmt::format(
+          "{}:{}:1: municipality '{}' is not in the reference data", source.path, row.line, code));
     }
     if (text.empty()) continue;  // no figure published for this municipality
     double v;
@@ -62,7 +61,9 @@ Result<ReferenceValues> LoadReference(const rules::ReferenceSource& source,
 
 }  // namespace
 
-FixedSum ToFixed(double v) { return static_cast<FixedSum>(std::llround(v * kFixedScale)); }
+FixedSum ToFixed(double v) {
+  return static_cast<FixedSum>(std::llround(v * kFixedScale));
+}
 
 bool CompiledFilter::Matches(const FieldValue& v) const {
   if (!v.present) return false;
@@ -122,7 +123,8 @@ Result<PlanPtr> Plan::Build(std::shared_ptr<const rules::RuleSet> rule_set,
       CompiledFilter f;
       f.field = schema.FieldIndex(clause.field);
       if (f.field < 0) {
-        return Status::Internal(fmt::format("indicator {}: unknown field {}", ri.key, clause.field));
+        return Status::Internal(
+            fmt::format("indicator {}: unknown field {}", ri.key, clause.field));
       }
       const FieldSchema& fs = schema.fields[static_cast<size_t>(f.field)];
       f.type = fs.type;
@@ -156,10 +158,11 @@ Result<PlanPtr> Plan::Build(std::shared_ptr<const rules::RuleSet> rule_set,
       filters.push_back(std::move(f));
     }
     std::sort(clause_texts.begin(), clause_texts.end());
-    bool needs_sum = spec.aggregate == rules::Aggregate::kSum ||
-                     spec.aggregate == rules::Aggregate::kMean;
+    bool needs_sum =
+        spec.aggregate == rules::Aggregate::kSum || spec.aggregate == rules::Aggregate::kMean;
     std::string description = spec.event;
-    if (!clause_texts.empty()) description += " where " + fmt::format("{}", fmt::join(clause_texts, " and "));
+    if (!clause_texts.empty())
+      description += " where " + fmt::format("{}", fmt::join(clause_texts, " and "));
     if (needs_sum) description += " sum " + spec.field;
     description += spec.window.hours ? " /hour" : " /day";
     uint64_t key = HashKey(description);
@@ -187,9 +190,10 @@ Result<PlanPtr> Plan::Build(std::shared_ptr<const rules::RuleSet> rule_set,
     }
     series.indicators.push_back(def.index);
     if (series.hours) plan->uses_hours_ = true;
-    int64_t lateness_buckets = (options.allowed_lateness_ms + series.bucket_ms - 1) / series.bucket_ms;
-    series.retention = std::max(series.retention, def.window * def.windows + lateness_buckets +
-                                                      options.slack_buckets);
+    int64_t lateness_buckets =
+        (options.allowed_lateness_ms + series.bucket_ms - 1) / series.bucket_ms;
+    series.retention = std::max(
+        series.retention, def.window * def.windows + lateness_buckets + options.slack_buckets);
     plan->indicators_.push_back(std::move(def));
   }
 
@@ -202,7 +206,8 @@ Result<PlanPtr> Plan::Build(std::shared_ptr<const rules::RuleSet> rule_set,
     for (size_t c = 0; c < rr.condition_indicator.size(); ++c) {
       const IndicatorDef& ind = plan->indicators_[static_cast<size_t>(rr.condition_indicator[c])];
       if (ind.series >= 0) series.insert(ind.series);
-      if (ind.series >= 0 && ind.aggregate == rules::Aggregate::kShare) share_series.insert(ind.series);
+      if (ind.series >= 0 && ind.aggregate == rules::Aggregate::kShare)
+        share_series.insert(ind.series);
     }
     rule.series.assign(series.begin(), series.end());
     rule.condition_base = plan->total_conditions_;
@@ -213,7 +218,8 @@ Result<PlanPtr> Plan::Build(std::shared_ptr<const rules::RuleSet> rule_set,
     plan->total_conditions_ += static_cast<int>(rr.spec->conditions.size());
     int rule_index = static_cast<int>(plan->rules_.size());
     for (int s : rule.series) plan->series_[static_cast<size_t>(s)].rules.push_back(rule_index);
-    for (int s : share_series) plan->series_[static_cast<size_t>(s)].share_rules.push_back(rule_index);
+    for (int s : share_series)
+      plan->series_[static_cast<size_t>(s)].share_rules.push_back(rule_index);
     plan->rules_.push_back(std::move(rule));
   }
   return PlanPtr(std::move(plan));

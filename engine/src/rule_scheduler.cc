@@ -7,8 +7,9 @@
 
 namespace zicht::engine {
 
-MeasureInput PartitionInput(const Plan& plan, NationalBaseline& national, const NationalBarrier& barrier,
-                            PartitionState& part, int indicator, int local) {
+MeasureInput PartitionInput(const Plan& plan, NationalBaseline& national,
+                            const NationalBarrier& barrier, PartitionState& part, int indicator,
+                            int local) {
   const IndicatorDef& ind = plan.indicators()[static_cast<size_t>(indicator)];
   const WindowStore& ws = *part.store;
   MeasureInput in;
@@ -34,12 +35,13 @@ MeasureInput PartitionInput(const Plan& plan, NationalBaseline& national, const 
   return in;
 }
 
-RuleScheduler::RuleScheduler(const Plan& plan, NationalBaseline* national, const NationalBarrier* barrier,
-                             bool incremental)
+RuleScheduler::RuleScheduler(const Plan& plan, NationalBaseline* national,
+                             const NationalBarrier* barrier, bool incremental)
     : plan_(plan), national_(national), barrier_(barrier), incremental_(incremental) {
   rule_stamp_.assign(plan.rules().size(), 0);
   size_t max_conditions = 0;
-  for (const RuleDef& r : plan.rules()) max_conditions = std::max(max_conditions, r.spec->conditions.size());
+  for (const RuleDef& r : plan.rules())
+    max_conditions = std::max(max_conditions, r.spec->conditions.size());
   held_ = std::make_unique<bool[]>(std::max<size_t>(1, max_conditions));
 }
 
@@ -61,7 +63,8 @@ void RuleScheduler::Touched(const SeriesDef& series, bool matched) {
   updated_indicators_.insert(updated_indicators_.end(), updated.begin(), updated.end());
 }
 
-void RuleScheduler::EvaluateAfterEvent(PartitionState& part, int local, std::vector<Firing>* fired) {
+void RuleScheduler::EvaluateAfterEvent(PartitionState& part, int local,
+                                       std::vector<Firing>* fired) {
   if (incremental_) {
     EvaluateAffected(part, local, fired);
   } else {
@@ -76,17 +79,21 @@ void RuleScheduler::EvaluateRule(PartitionState& part, int rule, int local, bool
   ++evaluations_;
   bool* held = held_.get();
   for (size_t c = 0; c < spec.conditions.size(); ++c) {
-    ConditionCache* cache = &part.conditions[part.ConditionSlot(rd.condition_base + static_cast<int>(c), local)];
+    ConditionCache* cache =
+        &part.conditions[part.ConditionSlot(rd.condition_base + static_cast<int>(c), local)];
     if (reuse && cache->epoch == part.epoch) {
       held[c] = cache->last_held;
       continue;
     }
-    MeasureInput in = PartitionInput(plan_, *national_, *barrier_, part, rd.condition_indicator[c], local);
-    held[c] = EvaluateHolds(spec.conditions[c], in, spec.min_events, incremental_ ? cache : nullptr);
+    MeasureInput in =
+        PartitionInput(plan_, *national_, *barrier_, part, rd.condition_indicator[c], local);
+    held[c] =
+        EvaluateHolds(spec.conditions[c], in, spec.min_events, incremental_ ? cache : nullptr);
     cache->last_held = held[c];
     cache->epoch = part.epoch;
   }
-  rules::Combination comb = rules::Combine(spec, std::span<const bool>(held, spec.conditions.size()));
+  rules::Combination comb =
+      rules::Combine(spec, std::span<const bool>(held, spec.conditions.size()));
   const size_t slot = part.RuleSlot(rule, local);
   part.rule_held[slot] = comb.held ? 1 : 0;
   rules::RuleTimer& timer = part.timers[slot];
@@ -110,8 +117,9 @@ void RuleScheduler::EvaluateAffected(PartitionState& part, int local, std::vecto
     // outside `cooldown`.
     const rules::RuleSpec& spec = *plan_.rules()[static_cast<size_t>(r)].spec;
     const rules::RuleTimer& t = part.timers[slot];
-    const TimeMs may_fire = std::max(t.held_since == kMinTime ? kMinTime : t.held_since + spec.for_ms,
-                                     t.last_alert == kMinTime ? kMinTime : t.last_alert + spec.cooldown_ms);
+    const TimeMs may_fire =
+        std::max(t.held_since == kMinTime ? kMinTime : t.held_since + spec.for_ms,
+                 t.last_alert == kMinTime ? kMinTime : t.last_alert + spec.cooldown_ms);
     if (part.clock >= may_fire) rule_stamp_[static_cast<size_t>(r)] = stamp_;
   }
   for (int i : updated_indicators_) {
@@ -123,14 +131,16 @@ void RuleScheduler::EvaluateAffected(PartitionState& part, int local, std::vecto
       ConditionCache* cache = &part.conditions[part.ConditionSlot(rd.condition_base + c, local)];
       const bool was = cache->last_held;
       const bool valid = cache->epoch == part.epoch;
-      const bool now = EvaluateHolds(rd.spec->conditions[static_cast<size_t>(c)], in, rd.spec->min_events, cache);
+      const bool now = EvaluateHolds(rd.spec->conditions[static_cast<size_t>(c)], in,
+                                     rd.spec->min_events, cache);
       cache->last_held = now;
       cache->epoch = part.epoch;
       if (!valid || now != was) rule_stamp_[static_cast<size_t>(r)] = stamp_;
     }
   }
   for (int r : rules_to_evaluate_) {
-    if (rule_stamp_[static_cast<size_t>(r)] == stamp_) EvaluateRule(part, r, local, /*reuse=*/true, fired);
+    if (rule_stamp_[static_cast<size_t>(r)] == stamp_)
+      EvaluateRule(part, r, local, /*reuse=*/true, fired);
   }
 }
 

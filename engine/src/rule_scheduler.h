@@ -22,8 +22,9 @@ namespace zicht::engine {
 // Everything the measures of `indicator` need for municipality `local` of the
 // partition, with the national figures at the bucket the barrier names
 // (cached in the partition per final bucket).
-MeasureInput PartitionInput(const Plan& plan, NationalBaseline& national, const NationalBarrier& barrier,
-                            PartitionState& part, int indicator, int local);
+MeasureInput PartitionInput(const Plan& plan, NationalBaseline& national,
+                            const NationalBarrier& barrier, PartitionState& part, int indicator,
+                            int local);
 
 struct Firing {
   int rule;
@@ -35,7 +36,8 @@ class RuleScheduler {
  public:
   // `incremental` false: every evaluation recomputes every condition (the
   // reference the incremental path is tested against).
-  RuleScheduler(const Plan& plan, NationalBaseline* national, const NationalBarrier* barrier, bool incremental);
+  RuleScheduler(const Plan& plan, NationalBaseline* national, const NationalBarrier* barrier,
+                bool incremental);
 
   // An event starts: forget the previous one's rules and indicators.
   void BeginEvent();
@@ -51,7 +53,8 @@ class RuleScheduler {
 
  private:
   // reuse: take cached condition outcomes that are still valid.
-  void EvaluateRule(PartitionState& part, int rule, int local, bool reuse, std::vector<Firing>* fired);
+  void EvaluateRule(PartitionState& part, int rule, int local, bool reuse,
+                    std::vector<Firing>* fired);
   void EvaluateAffected(PartitionState& part, int local, std::vector<Firing>* fired);
 
   const Plan& plan_;

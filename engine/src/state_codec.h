@@ -12,7 +12,9 @@ namespace zicht::engine::codec {
 __extension__ typedef __int128 I128;
 __extension__ typedef unsigned __int128 U128;
 
-inline void PutU8(std::string* s, uint8_t v) { s->push_back(static_cast<char>(v)); }
+inline void PutU8(std::string* s, uint8_t v) {
+  s->push_back(static_cast<char>(v));
+}
 inline void PutU16(std::string* s, uint16_t v) {
   s->push_back(static_cast<char>(v >> 8));
   s->push_back(static_cast<char>(v));

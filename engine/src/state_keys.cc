@@ -45,8 +45,12 @@ std::string StateKeys::Dedup(int partition, int64_t day, uint64_t chunk) {
   return k;
 }
 
-std::string StateKeys::PartitionMeta(int partition) { return "p" + Partition(partition); }
-std::string StateKeys::SourceMeta(int partition) { return "s" + Partition(partition); }
+std::string StateKeys::PartitionMeta(int partition) {
+  return "p" + Partition(partition);
+}
+std::string StateKeys::SourceMeta(int partition) {
+  return "s" + Partition(partition);
+}
 
 std::string StateKeys::Outbox(int partition, uint64_t seq) {
   std::string k = Partition(partition);
@@ -148,7 +152,8 @@ std::optional<uint64_t> CommitSeqOfMeta(std::string_view meta) {
 Status WipePartitionState(StateStore* store, int partition) {
   StateBatch batch;
   const std::string prefix = StateKeys::Partition(partition);
-  for (Family f : {Family::kBuckets, Family::kEvidence, Family::kTimers, Family::kDedup, Family::kOutbox}) {
+  for (Family f :
+       {Family::kBuckets, Family::kEvidence, Family::kTimers, Family::kDedup, Family::kOutbox}) {
     batch.DeleteRange(f, prefix, PrefixEnd(prefix), partition);
   }
   batch.Delete(Family::kMeta, StateKeys::PartitionMeta(partition), partition);

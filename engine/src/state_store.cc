@@ -4,12 +4,18 @@ namespace zicht::engine {
 
 std::string_view FamilyName(Family f) {
   switch (f) {
-    case Family::kMeta: return "meta";
-    case Family::kBuckets: return "buckets";
-    case Family::kEvidence: return "evidence";
-    case Family::kTimers: return "timers";
-    case Family::kDedup: return "dedup";
-    case Family::kOutbox: return "outbox";
+    case Family::kMeta:
+      return "meta";
+    case Family::kBuckets:
+      return "buckets";
+    case Family::kEvidence:
+      return "evidence";
+    case Family::kTimers:
+      return "timers";
+    case Family::kDedup:
+      return "dedup";
+    case Family::kOutbox:
+      return "outbox";
   }
   return "unknown";
 }

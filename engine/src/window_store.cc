@@ -3,8 +3,7 @@
 namespace zicht::engine {
 
 WindowStore::WindowStore(const Plan& plan, std::vector<int> municipalities)
-    : municipalities_(std::move(municipalities)),
-      lateness_ms_(plan.options().allowed_lateness_ms) {
+    : municipalities_(std::move(municipalities)), lateness_ms_(plan.options().allowed_lateness_ms) {
   local_of_.assign(plan.municipalities().size(), -1);
   for (size_t i = 0; i < municipalities_.size(); ++i) {
     local_of_[static_cast<size_t>(municipalities_[i])] = static_cast<int>(i);

@@ -17,7 +17,8 @@ bool HttpRequest::from_loopback() const {
   const auto address = boost::asio::ip::make_address(peer, ec);
   if (ec) return false;
   if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6()).is_loopback();
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6())
+        .is_loopback();
   }
   return address.is_loopback();
 }

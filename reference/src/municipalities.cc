@@ -17,14 +17,15 @@ bool ParseInt(std::string_view s, int64_t* out) {
 }  // namespace
 
 Result<MunicipalityTablePtr> MunicipalityTable::FromRows(std::vector<Municipality> rows,
-                                                        std::string source) {
+                                                         std::string source) {
   auto table = std::make_shared<MunicipalityTable>();
   table->source_ = std::move(source);
   table->by_number_.fill(-1);
   if (rows.size() > 9999) return Status::InvalidArgument("too many municipalities");
   for (size_t i = 0; i < rows.size(); ++i) {
     int n = CodeNumber(rows[i].code);
-    if (n < 0) return Status::InvalidArgument(fmt::format("bad municipality code '{}'", rows[i].code));
+    if (n < 0)
+      return Status::InvalidArgument(fmt::format("bad municipality code '{}'", rows[i].code));
     if (table->by_number_[static_cast<size_t>(n)] >= 0) {
       return Status::InvalidArgument(fmt::format("duplicate municipality code {}", rows[i].code));
     }
@@ -42,8 +43,8 @@ Result<MunicipalityTablePtr> MunicipalityTable::Load(const std::string& path) {
   int col_code = csv->Column("code"), col_name = csv->Column("name"),
       col_province = csv->Column("province"), col_population = csv->Column("population"),
       col_households = csv->Column("households"), col_year = csv->Column("year");
-  for (auto [name, col] : {std::pair{"code", col_code}, {"name", col_name},
-                           {"population", col_population}}) {
+  for (auto [name, col] :
+       {std::pair{"code", col_code}, {"name", col_name}, {"population", col_population}}) {
     if (col < 0) missing.emplace_back(name);
   }
   if (!missing.empty()) {
@@ -80,7 +81,8 @@ Result<MunicipalityTablePtr> MunicipalityTable::Load(const std::string& path) {
     if (col_households >= 0 && !at(col_households).empty()) {
       int64_t h;
       if (!ParseInt(at(col_households), &h) || h < 0) {
-        return err(col_households, fmt::format("households '{}' is not an integer", at(col_households)));
+        return err(col_households,
+                   fmt::format("households '{}' is not an integer", at(col_households)));
       }
       m.households = h;
     }

@@ -1,8 +1,8 @@
 // PackParser: indicators (event and reference), where-clauses and reference sources.
-#include "pack_parser.h"
-
 #include <filesystem>
 #include <set>
+
+#include "pack_parser.h"
 
 namespace zicht::rules::parse {
 
@@ -25,8 +25,8 @@ void PackParser::ParseIndicators(const Entry& list) {
 
 void PackParser::ParseIndicator(const YAML::Node& item) {
   MapView m(ctx_, item,
-            {"id", "title", "description", "event", "aggregate", "where", "field", "window",
-             "per", "source"});
+            {"id", "title", "description", "event", "aggregate", "where", "field", "window", "per",
+             "source"});
   IndicatorSpec spec;
   spec.mark = m.mark();
   IndicatorInfo info;
@@ -91,8 +91,8 @@ void PackParser::ParseIndicator(const YAML::Node& item) {
 }
 
 void PackParser::ParseEventIndicator(const MapView& m, const std::string& what,
-                         std::optional<Aggregate> aggregate, IndicatorSpec* spec,
-                         IndicatorInfo* info) {
+                                     std::optional<Aggregate> aggregate, IndicatorSpec* spec,
+                                     IndicatorInfo* info) {
   const EventTypeSpec* type = nullptr;
   if (const Entry* e = m.Require("event", what)) {
     if (auto t = Text(ctx_, *e)) {
@@ -103,12 +103,12 @@ void PackParser::ParseEventIndicator(const MapView& m, const std::string& what,
         std::vector<std::string> names;
         for (const auto& [name, unused] : types_) names.push_back(name);
         std::string hint = Closest(*t, names);
-        ctx_.Error(e->value_mark,
-                   hint.empty() ? fmt::format("unknown event type '{}' (declare it under "
-                                              "'events:' or use one of: {})",
-                                              Show(*t), JoinNames(names))
-                                : fmt::format("unknown event type '{}' (did you mean '{}'?)",
-                                              Show(*t), hint));
+        ctx_.Error(e->value_mark, hint.empty()
+                                      ? fmt::format("unknown event type '{}' (declare it under "
+                                                    "'events:' or use one of: {})",
+                                                    Show(*t), JoinNames(names))
+                                      : fmt::format("unknown event type '{}' (did you mean '{}'?)",
+                                                    Show(*t), hint));
       }
     }
   }
@@ -147,10 +147,9 @@ void PackParser::ParseEventIndicator(const MapView& m, const std::string& what,
       if (type != nullptr) {
         if (const FieldSpec* f = FindField(*type, *t, e->value_mark)) {
           if (f->type != FieldType::kNumber) {
-            ctx_.Error(
-                e->value_mark,
-                fmt::format("field '{}' of {} is a {}; {} needs a number field", f->name,
-                            type->type, FieldTypeName(f->type), AggregateName(*aggregate)));
+            ctx_.Error(e->value_mark,
+                       fmt::format("field '{}' of {} is a {}; {} needs a number field", f->name,
+                                   type->type, FieldTypeName(f->type), AggregateName(*aggregate)));
           }
         }
       }
@@ -184,7 +183,7 @@ SourceMark PackParser::agg_mark(const MapView& m) {
 }
 
 const FieldSpec* PackParser::FindField(const EventTypeSpec& type, std::string_view name,
-                           const SourceMark& mark) {
+                                       const SourceMark& mark) {
   for (const FieldSpec& f : type.fields) {
     if (f.name == name) return &f;
   }
@@ -199,7 +198,8 @@ const FieldSpec* PackParser::FindField(const EventTypeSpec& type, std::string_vi
   return nullptr;
 }
 
-std::optional<FilterClause> PackParser::ParseClause(const Entry& clause, const EventTypeSpec* type) {
+std::optional<FilterClause> PackParser::ParseClause(const Entry& clause,
+                                                    const EventTypeSpec* type) {
   FilterClause c;
   c.field = clause.key;
   c.mark = clause.key_mark;
@@ -211,9 +211,9 @@ std::optional<FilterClause> PackParser::ParseClause(const Entry& clause, const E
   } else if (clause.value.IsSequence()) {
     for (const YAML::Node& v : clause.value) items.push_back(v);
     if (items.empty()) {
-      ctx_.Error(clause.value_mark,
-                 fmt::format("'{}' has an empty list of values, which matches nothing",
-                             Show(clause.key)));
+      ctx_.Error(
+          clause.value_mark,
+          fmt::format("'{}' has an empty list of values, which matches nothing", Show(clause.key)));
     }
   } else {
     ctx_.Error(clause.value_mark, fmt::format("'{}' needs a value or a list of values, not {}",
@@ -224,8 +224,8 @@ std::optional<FilterClause> PackParser::ParseClause(const Entry& clause, const E
   for (const YAML::Node& v : items) {
     SourceMark vm = ctx_.Mark(v);
     if (!v.IsScalar()) {
-      ctx_.Error(vm, fmt::format("a value of '{}' must be a single value, not {}",
-                                 Show(clause.key), KindOf(v)));
+      ctx_.Error(vm, fmt::format("a value of '{}' must be a single value, not {}", Show(clause.key),
+                                 KindOf(v)));
       ok = false;
       continue;
     }
@@ -233,13 +233,13 @@ std::optional<FilterClause> PackParser::ParseClause(const Entry& clause, const E
     if (field != nullptr) {
       switch (field->type) {
         case FieldType::kString:
-          if (!field->values.empty() && std::find(field->values.begin(), field->values.end(),
-                                                  text) == field->values.end()) {
+          if (!field->values.empty() &&
+              std::find(field->values.begin(), field->values.end(), text) == field->values.end()) {
             std::string hint = Closest(text, field->values);
-            ctx_.Error(
-                vm, fmt::format("'{}' is not a value of {}.{} ({}){}", Show(text), type->type,
-                                field->name, JoinNames(field->values),
-                                hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint)));
+            ctx_.Error(vm,
+                       fmt::format("'{}' is not a value of {}.{} ({}){}", Show(text), type->type,
+                                   field->name, JoinNames(field->values),
+                                   hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint)));
             ok = false;
           }
           break;
@@ -291,8 +291,8 @@ void PackParser::ParseSource(const Entry& src, ReferenceSource* out) {
   std::vector<std::string> tried;
   std::optional<std::string> path = ResolveReference(*f, &tried);
   if (!path) {
-    ctx_.Error(file->value_mark, fmt::format("reference file '{}' not found (tried {})", Show(*f),
-                                             JoinNames(tried)));
+    ctx_.Error(file->value_mark,
+               fmt::format("reference file '{}' not found (tried {})", Show(*f), JoinNames(tried)));
     return;
   }
   out->path = *path;
@@ -312,11 +312,10 @@ void PackParser::ParseSource(const Entry& src, ReferenceSource* out) {
   const int col_v = table->Column(*c);
   if (col_v < 0) {
     std::string hint = Closest(*c, table->header);
-    ctx_.Error(
-        column->value_mark,
-        fmt::format("reference file '{}' has no column '{}' ({})", Show(*f), Show(*c),
-                    hint.empty() ? fmt::format("columns: {}", Show(JoinNames(table->header)))
-                                 : fmt::format("did you mean '{}'?", hint)));
+    ctx_.Error(column->value_mark,
+               fmt::format("reference file '{}' has no column '{}' ({})", Show(*f), Show(*c),
+                           hint.empty() ? fmt::format("columns: {}", Show(JoinNames(table->header)))
+                                        : fmt::format("did you mean '{}'?", hint)));
     return;
   }
   if (col_m < 0) return;
@@ -344,7 +343,7 @@ void PackParser::ParseSource(const Entry& src, ReferenceSource* out) {
 }
 
 std::optional<std::string> PackParser::ResolveReference(const std::string& file,
-                                            std::vector<std::string>* tried) {
+                                                        std::vector<std::string>* tried) {
   namespace fs = std::filesystem;
   fs::path p(file);
   std::vector<fs::path> candidates;

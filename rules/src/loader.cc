@@ -16,10 +16,9 @@ PackLoadResult LoadRulePackText(std::string_view yaml, const std::string& file_n
   PackLoadResult result;
   parse::Ctx ctx(file_name, &options);
   if (yaml.size() > options.max_pack_bytes) {
-    ctx.Error(ctx.Mark(1, 1),
-              fmt::format("rule pack is {} bytes, more than the limit of {} "
-                          "(LoadOptions::max_pack_bytes)",
-                          yaml.size(), options.max_pack_bytes));
+    ctx.Error(ctx.Mark(1, 1), fmt::format("rule pack is {} bytes, more than the limit of {} "
+                                          "(LoadOptions::max_pack_bytes)",
+                                          yaml.size(), options.max_pack_bytes));
     result.errors = ctx.Take();
     return result;
   }

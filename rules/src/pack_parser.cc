@@ -142,9 +142,8 @@ std::optional<FieldSpec> PackParser::ParseField(const Entry& e) {
     }
     if (const Entry* values = m.Find("values")) {
       if (t && *t != FieldType::kString) {
-        ctx_.Error(values->key_mark,
-                   fmt::format("'values' is only for string fields; '{}' is a {}", f.name,
-                               FieldTypeName(*t)));
+        ctx_.Error(values->key_mark, fmt::format("'values' is only for string fields; '{}' is a {}",
+                                                 f.name, FieldTypeName(*t)));
       } else if (!values->value.IsSequence() || values->value.size() == 0) {
         ctx_.Error(values->value_mark,
                    fmt::format("'values' must be a non-empty list of allowed strings"));

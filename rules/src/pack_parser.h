@@ -25,9 +25,6 @@ namespace zicht::rules::parse {
 
 using yaml::Bool;
 using yaml::Closest;
-using yaml::ParseBool;
-using yaml::ParseInteger;
-using yaml::ParseNumber;
 using yaml::DidYouMean;
 using yaml::DurationOf;
 using yaml::Entry;
@@ -40,6 +37,9 @@ using yaml::Keys;
 using yaml::KindOf;
 using yaml::MapView;
 using yaml::Number;
+using yaml::ParseBool;
+using yaml::ParseInteger;
+using yaml::ParseNumber;
 using yaml::Text;
 
 // The diagnostics of one pack and the options it is loaded with.
@@ -103,24 +103,24 @@ inline bool IsFieldName(std::string_view s) {
 }
 
 inline constexpr yaml::Named<Aggregate> kAggregates[] = {{"count", Aggregate::kCount},
-                                            {"sum", Aggregate::kSum},
-                                            {"mean", Aggregate::kMean},
-                                            {"share", Aggregate::kShare},
-                                            {"value", Aggregate::kValue}};
+                                                         {"sum", Aggregate::kSum},
+                                                         {"mean", Aggregate::kMean},
+                                                         {"share", Aggregate::kShare},
+                                                         {"value", Aggregate::kValue}};
 inline constexpr yaml::Named<Measure> kMeasures[] = {{"value", Measure::kValue},
-                                        {"rate", Measure::kRate},
-                                        {"national_ratio", Measure::kNationalRatio},
-                                        {"national_zscore", Measure::kNationalZscore},
-                                        {"poisson_p", Measure::kPoissonP},
-                                        {"percentile", Measure::kPercentile},
-                                        {"trend_ratio", Measure::kTrendRatio}};
+                                                     {"rate", Measure::kRate},
+                                                     {"national_ratio", Measure::kNationalRatio},
+                                                     {"national_zscore", Measure::kNationalZscore},
+                                                     {"poisson_p", Measure::kPoissonP},
+                                                     {"percentile", Measure::kPercentile},
+                                                     {"trend_ratio", Measure::kTrendRatio}};
 inline constexpr yaml::Named<Op> kOps[] = {{">=", Op::kGe}, {">", Op::kGt},  {"<=", Op::kLe},
-                              {"<", Op::kLt},  {"==", Op::kEq}, {"!=", Op::kNe}};
+                                           {"<", Op::kLt},  {"==", Op::kEq}, {"!=", Op::kNe}};
 inline constexpr yaml::Named<Severity> kSeverities[] = {{"info", Severity::kInfo},
-                                           {"low", Severity::kLow},
-                                           {"medium", Severity::kMedium},
-                                           {"high", Severity::kHigh},
-                                           {"critical", Severity::kCritical}};
+                                                        {"low", Severity::kLow},
+                                                        {"medium", Severity::kMedium},
+                                                        {"high", Severity::kHigh},
+                                                        {"critical", Severity::kCritical}};
 inline constexpr yaml::Named<FieldType> kFieldTypes[] = {
     {"string", FieldType::kString}, {"number", FieldType::kNumber}, {"bool", FieldType::kBool}};
 

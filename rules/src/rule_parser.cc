@@ -1,8 +1,8 @@
 // PackParser: rules, their match, conditions and score.
-#include "pack_parser.h"
-
 #include <filesystem>
 #include <set>
+
+#include "pack_parser.h"
 
 namespace zicht::rules::parse {
 
@@ -25,8 +25,8 @@ void PackParser::ParseRules(const Entry& list) {
 
 void PackParser::ParseRule(const YAML::Node& item, std::map<std::string, int>* first_line) {
   MapView m(ctx_, item,
-            {"id", "title", "description", "severity", "match", "score", "conditions",
-             "min_events", "for", "cooldown", "labels"});
+            {"id", "title", "description", "severity", "match", "score", "conditions", "min_events",
+             "for", "cooldown", "labels"});
   RuleSpec rule;
   rule.mark = m.mark();
   std::string what = "a rule";
@@ -37,8 +37,7 @@ void PackParser::ParseRule(const YAML::Node& item, std::map<std::string, int>* f
       current_rule_hint_ = rule.id;
       what = fmt::format("rule '{}'", Show(rule.id));
       if (!IsId(rule.id)) {
-        ctx_.Error(e->value_mark,
-                   fmt::format("invalid rule id '{}': {}", Show(rule.id), kIdRule));
+        ctx_.Error(e->value_mark, fmt::format("invalid rule id '{}': {}", Show(rule.id), kIdRule));
       } else if (auto [it, inserted] = first_line->emplace(rule.id, e->value_mark.line);
                  !inserted) {
         ctx_.Error(e->value_mark,
@@ -101,8 +100,7 @@ void PackParser::ParseRule(const YAML::Node& item, std::map<std::string, int>* f
 
   if (at_least_mark && rule.match == MatchKind::kAtLeast && n_conditions > 0) {
     if (rule.at_least < 1) {
-      ctx_.Error(*at_least_mark,
-                 fmt::format("at_least must be at least 1, got {}", rule.at_least));
+      ctx_.Error(*at_least_mark, fmt::format("at_least must be at least 1, got {}", rule.at_least));
     } else if (static_cast<size_t>(rule.at_least) > n_conditions) {
       ctx_.Error(*at_least_mark,
                  fmt::format("at_least {} is more than the {} condition{} of this rule",
@@ -167,7 +165,7 @@ std::optional<SourceMark> PackParser::ParseMatch(const Entry& match, RuleSpec* r
 }
 
 void PackParser::ParseCondition(const YAML::Node& node, ConditionSpec* cond, SourceMark* id_mark,
-                    std::map<std::string, int>* seen_ids) {
+                                std::map<std::string, int>* seen_ids) {
   MapView m(ctx_, node, {"id", "indicator", "measure", "op", "value"});
   cond->mark = m.mark();
   *id_mark = m.mark();
@@ -175,8 +173,7 @@ void PackParser::ParseCondition(const YAML::Node& node, ConditionSpec* cond, Sou
     if (auto t = Text(ctx_, *e)) {
       *id_mark = e->value_mark;
       if (!IsId(*t)) {
-        ctx_.Error(e->value_mark,
-                   fmt::format("invalid condition id '{}': {}", Show(*t), kIdRule));
+        ctx_.Error(e->value_mark, fmt::format("invalid condition id '{}': {}", Show(*t), kIdRule));
       } else if (auto [it, inserted] = seen_ids->emplace(*t, e->value_mark.line); !inserted) {
         ctx_.Error(e->value_mark, fmt::format("duplicate condition id '{}' in this rule (first "
                                               "at line {})",
@@ -253,7 +250,8 @@ void PackParser::ParseCondition(const YAML::Node& node, ConditionSpec* cond, Sou
   }
 }
 
-void PackParser::ParseScore(const MapView& score, const std::vector<SourceMark>& id_marks, RuleSpec* rule) {
+void PackParser::ParseScore(const MapView& score, const std::vector<SourceMark>& id_marks,
+                            RuleSpec* rule) {
   const Entry* weights = score.Require("weights", "score");
   const Entry* alert_at = score.Require("alert_at", "score");
   if (alert_at != nullptr) {

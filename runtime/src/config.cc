@@ -23,7 +23,9 @@ namespace {
 class Errors {
  public:
   explicit Errors(std::string file) : diagnostics_(std::move(file)) {}
-  void Add(const YAML::Node& node, std::string message) { diagnostics_.Error(node, std::move(message)); }
+  void Add(const YAML::Node& node, std::string message) {
+    diagnostics_.Error(node, std::move(message));
+  }
   void Add(int line, int column, std::string message) {
     diagnostics_.Error(diagnostics_.Mark(line, column), std::move(message));
   }
@@ -44,7 +46,8 @@ bool ExpandEnv(const std::string& in, std::string* out, std::string* missing) {
     if (in.compare(i, 2, "${") == 0) {
       size_t end = in.find('}', i + 2);
       std::string name = end == std::string::npos ? "" : in.substr(i + 2, end - i - 2);
-      bool is_var = !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_') &&
+      bool is_var = !name.empty() &&
+                    (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_') &&
                     std::all_of(name.begin(), name.end(), [](char c) {
                       return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
                     });
@@ -64,7 +67,8 @@ bool ExpandEnv(const std::string& in, std::string* out, std::string* missing) {
   return true;
 }
 
-using Setter = std::function<void(const YAML::Node&, const std::string& text, EngineConfig*, Errors*)>;
+using Setter =
+    std::function<void(const YAML::Node&, const std::string& text, EngineConfig*, Errors*)>;
 
 struct Property {
   ConfigProperty doc;
@@ -93,29 +97,36 @@ FileSourceConfig& File(EngineConfig* c) {
 }
 
 Setter String(std::function<std::string&(EngineConfig*)> field) {
-  return [field](const YAML::Node&, const std::string& text, EngineConfig* c, Errors*) { field(c) = text; };
+  return [field](const YAML::Node&, const std::string& text, EngineConfig* c, Errors*) {
+    field(c) = text;
+  };
 }
 Setter Bool(std::function<bool&(EngineConfig*)> field) {
   return [field](const YAML::Node& n, const std::string& text, EngineConfig* c, Errors* e) {
-    if (!ParseBool(text, &field(c))) e->Add(n, fmt::format("'{}' must be true or false, got '{}'", e->key, text));
+    if (!ParseBool(text, &field(c)))
+      e->Add(n, fmt::format("'{}' must be true or false, got '{}'", e->key, text));
   };
 }
 template <typename Int>
 Setter Integer(std::function<Int&(EngineConfig*)> field, Int min, Int max) {
-  return [field, min, max](const YAML::Node& n, const std::string& text, EngineConfig* c, Errors* e) {
-    Int v;
-    if (!ParseInt(text, &v) || v < min || v > max) {
-      e->Add(n, fmt::format("'{}' must be a whole number in {}..{}, got '{}'", e->key, min, max, text));
-      return;
-    }
-    field(c) = v;
-  };
+  return
+      [field, min, max](const YAML::Node& n, const std::string& text, EngineConfig* c, Errors* e) {
+        Int v;
+        if (!ParseInt(text, &v) || v < min || v > max) {
+          e->Add(n, fmt::format("'{}' must be a whole number in {}..{}, got '{}'", e->key, min, max,
+                                text));
+          return;
+        }
+        field(c) = v;
+      };
 }
 Setter DurationField(std::function<TimeMs&(EngineConfig*)> field, bool allow_zero = false) {
-  return [field, allow_zero](const YAML::Node& n, const std::string& text, EngineConfig* c, Errors* e) {
+  return [field, allow_zero](const YAML::Node& n, const std::string& text, EngineConfig* c,
+                             Errors* e) {
     auto d = ParseDuration(text);
     if (!d || (!allow_zero && d->ms() == 0)) {
-      e->Add(n, fmt::format("'{}' must be a duration like 14d, 12h, 30m or 10s, got '{}'", e->key, text));
+      e->Add(n, fmt::format("'{}' must be a duration like 14d, 12h, 30m or 10s, got '{}'", e->key,
+                            text));
       return;
     }
     field(c) = d->ms();
@@ -131,7 +142,8 @@ Setter StringMap(std::function<std::map<std::string, std::string>&(EngineConfig*
       const YAML::Node key = kv.first;
       const YAML::Node item = kv.second;
       if (!item.IsScalar()) {
-        e->Add(item, fmt::format("'{}.{}' must be a single value, not {}", e->key, key.Scalar(), yaml::KindOf(item)));
+        e->Add(item, fmt::format("'{}.{}' must be a single value, not {}", e->key, key.Scalar(),
+                                 yaml::KindOf(item)));
         continue;
       }
       std::string value, missing;
@@ -150,7 +162,8 @@ Setter StringList(std::function<std::vector<std::string>&(EngineConfig*)> field)
     auto add = [&](const YAML::Node& item) {
       std::string value, missing;
       if (!item.IsScalar()) {
-        e->Add(item, fmt::format("an item of '{}' must be a single value, not {}", e->key, yaml::KindOf(item)));
+        e->Add(item, fmt::format("an item of '{}' must be a single value, not {}", e->key,
+                                 yaml::KindOf(item)));
       } else if (!ExpandEnv(item.Scalar(), &value, &missing)) {
         e->Add(item, fmt::format("environment variable {} is not set", missing));
       } else {
@@ -181,20 +194,30 @@ const std::vector<Property>& Registry() {
     std::vector<Property> p;
     auto add = [&](std::string key, std::string type, std::string def, std::string desc, Setter set,
                    bool restart = true) {
-      p.push_back(Property{ConfigProperty{std::move(key), std::move(type), std::move(def), std::move(desc), restart},
-                           std::move(set)});
+      p.push_back(Property{
+          ConfigProperty{std::move(key), std::move(type), std::move(def), std::move(desc), restart},
+          std::move(set)});
     };
-    add("source.kafka.bootstrap_servers", "string", "(required)", "Kafka brokers, host:port[,host:port]",
+    add("source.kafka.bootstrap_servers", "string", "(required)",
+        "Kafka brokers, host:port[,host:port]",
         String([](EngineConfig* c) -> std::string& { return Kafka(c).bootstrap_servers; }));
-    add("source.kafka.topic", "string", "zicht.events", "Input topic (events keyed by municipality code)",
-        [](const YAML::Node&, const std::string& t, EngineConfig* c, Errors*) { Kafka(c).topics = {t}; });
-    add("source.kafka.topics", "list", "[zicht.events]", "Several input topics with the same partition count",
+    add("source.kafka.topic", "string", "zicht.events",
+        "Input topic (events keyed by municipality code)",
+        [](const YAML::Node&, const std::string& t, EngineConfig* c, Errors*) {
+          Kafka(c).topics = {t};
+        });
+    add("source.kafka.topics", "list", "[zicht.events]",
+        "Several input topics with the same partition count",
         StringList([](EngineConfig* c) -> std::vector<std::string>& { return Kafka(c).topics; }));
-    add("source.kafka.group_id", "string", "zicht", "Consumer group; also names the changelog and national topics",
+    add("source.kafka.group_id", "string", "zicht",
+        "Consumer group; also names the changelog and national topics",
         String([](EngineConfig* c) -> std::string& { return Kafka(c).group_id; }));
     add("source.kafka.properties", "map", "{}",
-        "librdkafka properties passed as is (security.protocol, sasl.*, ssl.*); values may be ${file:/path}",
-        StringMap([](EngineConfig* c) -> std::map<std::string, std::string>& { return Kafka(c).properties; }));
+        "librdkafka properties passed as is (security.protocol, sasl.*, ssl.*); values may be "
+        "${file:/path}",
+        StringMap([](EngineConfig* c) -> std::map<std::string, std::string>& {
+          return Kafka(c).properties;
+        }));
     add("source.kafka.stop_at_end", "bool", "false",
         "Exit 0 once every partition reaches the end offsets seen at start (benchmarks)",
         Bool([](EngineConfig* c) -> bool& { return Kafka(c).stop_at_end; }));
@@ -207,7 +230,8 @@ const std::vector<Property>& Registry() {
         "Compacted topic through which instances share their partitions' national figures",
         String([](EngineConfig* c) -> std::string& { return Kafka(c).national_topic; }));
     add("source.kafka.idle_timeout", "duration", "5s",
-        "A partition without new events this long is moved on in event time so others are not held back",
+        "A partition without new events this long is moved on in event time so others are not held "
+        "back",
         DurationField([](EngineConfig* c) -> TimeMs& { return Kafka(c).idle_timeout_ms; }));
     add("source.file.path", "string", "(required)", "JSONL input file, - for standard input",
         String([](EngineConfig* c) -> std::string& { return File(c).path; }));
@@ -223,7 +247,8 @@ const std::vector<Property>& Registry() {
       std::string def_topic = std::string(name) == "alerts" ? "zicht.alerts" : "zicht.dead-letter";
       add(base + ".file", "string", "-", std::string("Write ") + name + " as JSONL to this file",
           Sink(member, SinkConfig::Kind::kFile));
-      add(base + ".kafka.topic", "string", def_topic, std::string("Produce ") + name + " to this topic",
+      add(base + ".kafka.topic", "string", def_topic,
+          std::string("Produce ") + name + " to this topic",
           [member](const YAML::Node& n, const std::string& t, EngineConfig* c, Errors* e) {
             Sink(member, SinkConfig::Kind::kKafka)(n, t, c, e);
             (c->*member).topic = t;
@@ -232,15 +257,18 @@ const std::vector<Property>& Registry() {
           StringMap([member](EngineConfig* c) -> std::map<std::string, std::string>& {
             return (c->*member).properties;
           }));
-      add(base + ".print", "bool", "false", std::string("Also print a line per ") + name + " record on standard output",
+      add(base + ".print", "bool", "false",
+          std::string("Also print a line per ") + name + " record on standard output",
           Bool([member](EngineConfig* c) -> bool& { return (c->*member).print; }));
     }
     add("state.dir", "string", "/var/lib/zicht", "RocksDB state directory",
         String([](EngineConfig* c) -> std::string& { return c->state_dir; }));
     add("state.retention", "duration", "1830d",
-        "Longest history kept; packs needing more (window, or 5 windows for trend_ratio) do not validate",
+        "Longest history kept; packs needing more (window, or 5 windows for trend_ratio) do not "
+        "validate",
         DurationField([](EngineConfig* c) -> TimeMs& { return c->retention_ms; }));
-    add("state.commit_interval", "duration", "100ms",
+    add(
+        "state.commit_interval", "duration", "100ms",
         "Wall time between commits of state, offsets and outbox (bounds event-to-alert latency)",
         [](const YAML::Node& n, const std::string& t, EngineConfig* c, Errors* e) {
           // Milliseconds are the useful unit here; accept "250ms" besides 1s.
@@ -251,11 +279,13 @@ const std::vector<Property>& Registry() {
               return;
             }
           }
-          DurationField([](EngineConfig* cc) -> TimeMs& { return cc->commit_interval_ms; })(n, t, c, e);
+          DurationField([](EngineConfig* cc) -> TimeMs& { return cc->commit_interval_ms; })(n, t, c,
+                                                                                            e);
         },
         false);
     add("state.commit_every_records", "int", "100000", "Commit at least every this many records",
-        Integer<int64_t>([](EngineConfig* c) -> int64_t& { return c->commit_every_records; }, 1, 100000000),
+        Integer<int64_t>([](EngineConfig* c) -> int64_t& { return c->commit_every_records; }, 1,
+                         100000000),
         false);
     add("rules", "list", "(required)", "Rule pack files",
         StringList([](EngineConfig* c) -> std::vector<std::string>& { return c->rules; }), false);
@@ -270,28 +300,39 @@ const std::vector<Property>& Registry() {
         Integer<int>([](EngineConfig* c) -> int& { return c->http.port; }, 0, 65535));
     add("http.api", "bool", "true", "Serve the read-only JSON API and the analyst dashboard",
         Bool([](EngineConfig* c) -> bool& { return c->http.api; }));
-    add("http.api_localhost_only", "bool", "false", "Answer API and dashboard requests from loopback only",
+    add("http.api_localhost_only", "bool", "false",
+        "Answer API and dashboard requests from loopback only",
         Bool([](EngineConfig* c) -> bool& { return c->http.api_localhost_only; }));
     add("http.admin_token_file", "string", "", "File holding the bearer token for admin endpoints",
         String([](EngineConfig* c) -> std::string& { return c->http.admin_token_file; }));
-    add("http.admin_token_env", "string", "ZICHT_ADMIN_TOKEN", "Environment variable holding the admin token",
+    add("http.admin_token_env", "string", "ZICHT_ADMIN_TOKEN",
+        "Environment variable holding the admin token",
         String([](EngineConfig* c) -> std::string& { return c->http.admin_token_env; }));
-    add("http.disclosure_min_count", "int", "5", "Counts below this are never shown exactly (CBS practice)",
-        Integer<int>([](EngineConfig* c) -> int& { return c->http.disclosure_min_count; }, 0, 1000));
-    add("http.ready_max_lag", "int", "10000", "/readyz fails while the consumer lag exceeds this many events",
-        Integer<int64_t>([](EngineConfig* c) -> int64_t& { return c->http.ready_max_lag; }, 0, INT64_MAX / 2));
-    add("allowed_lateness", "duration", "1d", "How far behind the newest event time an event may be",
+    add("http.disclosure_min_count", "int", "5",
+        "Counts below this are never shown exactly (CBS practice)",
+        Integer<int>([](EngineConfig* c) -> int& { return c->http.disclosure_min_count; }, 0,
+                     1000));
+    add("http.ready_max_lag", "int", "10000",
+        "/readyz fails while the consumer lag exceeds this many events",
+        Integer<int64_t>([](EngineConfig* c) -> int64_t& { return c->http.ready_max_lag; }, 0,
+                         INT64_MAX / 2));
+    add("allowed_lateness", "duration", "1d",
+        "How far behind the newest event time an event may be",
         DurationField([](EngineConfig* c) -> TimeMs& { return c->allowed_lateness_ms; }, true));
-    add("dedup_horizon", "duration", "7d", "Event time within which a repeated type and id is a duplicate",
+    add("dedup_horizon", "duration", "7d",
+        "Event time within which a repeated type and id is a duplicate",
         DurationField([](EngineConfig* c) -> TimeMs& { return c->dedup_horizon_ms; }));
     add("national_lag", "int", "0",
-        "Days national figures lag a partition's last closed day; >0 lets Kafka partitions run apart in event time (docs/consistency.md)",
+        "Days national figures lag a partition's last closed day; >0 lets Kafka partitions run "
+        "apart in event time (docs/consistency.md)",
         Integer<int>([](EngineConfig* c) -> int& { return c->national_lag_days; }, 0, 7));
-    add("reload.watch", "bool", "true", "Reload rule packs and reference files when they change (also on SIGHUP)",
+    add("reload.watch", "bool", "true",
+        "Reload rule packs and reference files when they change (also on SIGHUP)",
         Bool([](EngineConfig* c) -> bool& { return c->watch_rules; }), false);
     add("reload.interval", "duration", "2s", "How often changed files are looked for",
         DurationField([](EngineConfig* c) -> TimeMs& { return c->watch_interval_ms; }), false);
-    add("exit_at_end", "bool", "false", "File source: exit once the input is processed instead of serving on",
+    add("exit_at_end", "bool", "false",
+        "File source: exit once the input is processed instead of serving on",
         Bool([](EngineConfig* c) -> bool& { return c->exit_at_end; }));
     add("log_level", "string", "info", "trace, debug, info, warn, error",
         String([](EngineConfig* c) -> std::string& { return c->log_level; }), false);
@@ -310,18 +351,21 @@ void Walk(const YAML::Node& node, const std::string& prefix, EngineConfig* confi
     const std::string key = key_node.Scalar();
     const std::string path = prefix.empty() ? key : prefix + "." + key;
     if (auto [first, inserted] = seen->emplace(path, key_node.Mark().line + 1); !inserted) {
-      errors->Add(key_node, fmt::format("duplicate key '{}' (first at line {})", key, first->second));
+      errors->Add(key_node,
+                  fmt::format("duplicate key '{}' (first at line {})", key, first->second));
       continue;
     }
     const Property* leaf = nullptr;
     bool section = false;
     for (const Property& p : registry) {
       if (p.doc.key == path) leaf = &p;
-      if (p.doc.key.size() > path.size() && p.doc.key.compare(0, path.size() + 1, path + ".") == 0) {
+      if (p.doc.key.size() > path.size() &&
+          p.doc.key.compare(0, path.size() + 1, path + ".") == 0) {
         section = true;
       }
     }
-    if (leaf != nullptr && (leaf->doc.type == "map" || leaf->doc.type == "list" || value.IsScalar())) {
+    if (leaf != nullptr &&
+        (leaf->doc.type == "map" || leaf->doc.type == "list" || value.IsScalar())) {
       std::string text, missing;
       if (value.IsScalar() && !ExpandEnv(value.Scalar(), &text, &missing)) {
         errors->Add(value, fmt::format("environment variable {} is not set", missing));
@@ -338,7 +382,9 @@ void Walk(const YAML::Node& node, const std::string& prefix, EngineConfig* confi
     } else if (leaf != nullptr || section) {
       const bool map = leaf == nullptr || leaf->doc.type == "map";
       errors->Add(value, fmt::format("'{}' must be {}, not {}", path,
-                                     map ? "a mapping" : leaf->doc.type == "list" ? "a list" : "a single value",
+                                     map                        ? "a mapping"
+                                     : leaf->doc.type == "list" ? "a list"
+                                                                : "a single value",
                                      yaml::KindOf(value)));
     } else {
       // The keys possible at this level: the next segment of every property under `prefix`.
@@ -350,8 +396,9 @@ void Walk(const YAML::Node& node, const std::string& prefix, EngineConfig* confi
         candidates.push_back(candidate.substr(0, candidate.find('.')));
       }
       const std::string best = NearestName(key, candidates, 3);
-      errors->Add(key_node, best.empty() ? fmt::format("unknown key '{}'", path)
-                                          : fmt::format("unknown key '{}' (did you mean '{}'?)", path, best));
+      errors->Add(key_node, best.empty()
+                                ? fmt::format("unknown key '{}'", path)
+                                : fmt::format("unknown key '{}' (did you mean '{}'?)", path, best));
     }
   }
 }
@@ -385,26 +432,32 @@ Result<EngineConfig> ParseEngineConfig(const std::string& yaml, const std::strin
   }
   // Cross-field checks.
   if (config.kafka && config.file) errors.Add(1, 1, "source: give either kafka or file, not both");
-  if (!config.kafka && !config.file) errors.Add(1, 1, "source: missing (source.kafka or source.file)");
+  if (!config.kafka && !config.file)
+    errors.Add(1, 1, "source: missing (source.kafka or source.file)");
   if (config.kafka) {
-    if (config.kafka->bootstrap_servers.empty()) errors.Add(1, 1, "source.kafka.bootstrap_servers: missing");
+    if (config.kafka->bootstrap_servers.empty())
+      errors.Add(1, 1, "source.kafka.bootstrap_servers: missing");
     if (config.kafka->topics.empty()) errors.Add(1, 1, "source.kafka.topic: missing");
-    if (config.kafka->changelog_topic.empty()) config.kafka->changelog_topic = config.kafka->group_id + ".changelog";
-    if (config.kafka->national_topic.empty()) config.kafka->national_topic = config.kafka->group_id + ".national";
+    if (config.kafka->changelog_topic.empty())
+      config.kafka->changelog_topic = config.kafka->group_id + ".changelog";
+    if (config.kafka->national_topic.empty())
+      config.kafka->national_topic = config.kafka->group_id + ".national";
   }
   if (config.file && config.file->path.empty()) errors.Add(1, 1, "source.file.path: missing");
   if (config.rules.empty()) errors.Add(1, 1, "rules: at least one rule pack is needed");
   // SPEC section 7: with Kafka, alerts and dead letters go to their default
   // topics unless configured otherwise. Files need to be named.
-  for (auto [sink, topic, sink_name] : {std::tuple{&config.alerts, "zicht.alerts", "alerts"},
-                                   std::tuple{&config.dead_letter, "zicht.dead-letter", "dead_letter"}}) {
+  for (auto [sink, topic, sink_name] :
+       {std::tuple{&config.alerts, "zicht.alerts", "alerts"},
+        std::tuple{&config.dead_letter, "zicht.dead-letter", "dead_letter"}}) {
     if (sink->kind == SinkConfig::Kind::kKafka && sink->topic.empty()) sink->topic = topic;
     if (sink->kind != SinkConfig::Kind::kNone) continue;
     if (config.kafka) {
       sink->kind = SinkConfig::Kind::kKafka;
       sink->topic = topic;
     } else if (!sink->print) {
-      errors.Add(1, 1, fmt::format("sinks.{}: missing (file, kafka.topic or print: true)", sink_name));
+      errors.Add(1, 1,
+                 fmt::format("sinks.{}: missing (file, kafka.topic or print: true)", sink_name));
     }
   }
   if (!errors.empty()) return Status::InvalidArgument(errors.Joined());

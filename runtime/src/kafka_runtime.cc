@@ -13,19 +13,19 @@
 
 namespace zicht::runtime {
 
+using engine::CommitSeqOfMeta;
 using engine::Engine;
+using engine::EngineOptions;
 using engine::EngineProbe;
-using engine::StateStore;
-using engine::StateBatch;
+using engine::EngineStats;
+using engine::Family;
+using engine::kFamilyCount;
 using engine::Plan;
 using engine::PlanPtr;
-using engine::Family;
 using engine::SourcePosition;
-using engine::EngineOptions;
-using engine::EngineStats;
-using engine::kFamilyCount;
-using engine::CommitSeqOfMeta;
+using engine::StateBatch;
 using engine::StateKeys;
+using engine::StateStore;
 using engine::WipePartitionState;
 namespace {
 
@@ -38,7 +38,9 @@ constexpr size_t kPauseHeldBack = 100000;
 constexpr size_t kResumeHeldBack = 50000;
 
 int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             SteadyClock::now().time_since_epoch())
+      .count();
 }
 
 // A stable name for this instance: fences zombie changelog writers after a
@@ -56,10 +58,18 @@ void LogKafka(connectors::KafkaLogLevel level, std::string_view client, std::str
   // warns when a consumer property reaches a producer: not worth a warning.
   if (message.find("CONFWARN") != std::string_view::npos) level = connectors::KafkaLogLevel::kDebug;
   switch (level) {
-    case connectors::KafkaLogLevel::kDebug: spdlog::debug("kafka {}: {}", client, message); break;
-    case connectors::KafkaLogLevel::kInfo: spdlog::info("kafka {}: {}", client, message); break;
-    case connectors::KafkaLogLevel::kWarning: spdlog::warn("kafka {}: {}", client, message); break;
-    case connectors::KafkaLogLevel::kError: spdlog::error("kafka {}: {}", client, message); break;
+    case connectors::KafkaLogLevel::kDebug:
+      spdlog::debug("kafka {}: {}", client, message);
+      break;
+    case connectors::KafkaLogLevel::kInfo:
+      spdlog::info("kafka {}: {}", client, message);
+      break;
+    case connectors::KafkaLogLevel::kWarning:
+      spdlog::warn("kafka {}: {}", client, message);
+      break;
+    case connectors::KafkaLogLevel::kError:
+      spdlog::error("kafka {}: {}", client, message);
+      break;
   }
 }
 
@@ -81,11 +91,13 @@ KafkaRuntime::~KafkaRuntime() {
   if (source_) (void)source_->Close();
 }
 
-Result<std::unique_ptr<KafkaRuntime>> KafkaRuntime::Create(const EngineConfig& config, StateStore* store) {
+Result<std::unique_ptr<KafkaRuntime>> KafkaRuntime::Create(const EngineConfig& config,
+                                                           StateStore* store) {
   std::unique_ptr<KafkaRuntime> rt(new KafkaRuntime(config, store));
   const KafkaSourceConfig& kc = *config.kafka;
   if (kc.topics.size() != 1) {
-    return Status::InvalidArgument("source.kafka: exactly one input topic is supported (its partitions are the engine's)");
+    return Status::InvalidArgument(
+        "source.kafka: exactly one input topic is supported (its partitions are the engine's)");
   }
   rt->topic_ = kc.topics[0];
   rt->source_name_ = rt->topic_;
@@ -98,19 +110,27 @@ Result<std::unique_ptr<KafkaRuntime>> KafkaRuntime::Create(const EngineConfig& c
   if (!admin.ok()) return admin.status();
   auto partitions = (*admin)->PartitionCount(rt->topic_);
   if (!partitions.ok()) {
-    return Status::InvalidArgument(fmt::format("input topic {}: {} (create it first; its partition count decides how instances share municipalities)",
-                                               rt->topic_, partitions.status().message()));
+    return Status::InvalidArgument(
+        fmt::format("input topic {}: {} (create it first; its partition count decides how "
+                    "instances share municipalities)",
+                    rt->topic_, partitions.status().message()));
   }
   rt->partitions_ = *partitions;
   // Topics zicht writes: created when missing, with the input's partition count.
   std::vector<connectors::KafkaTopicSpec> topics;
   if (kc.changelog) {
-    topics.push_back({kc.changelog_topic, rt->partitions_, -1,
-                      {{"cleanup.policy", "compact"}, {"min.compaction.lag.ms", "0"}, {"segment.ms", "3600000"}}});
+    topics.push_back({kc.changelog_topic,
+                      rt->partitions_,
+                      -1,
+                      {{"cleanup.policy", "compact"},
+                       {"min.compaction.lag.ms", "0"},
+                       {"segment.ms", "3600000"}}});
   }
-  topics.push_back({kc.national_topic, 1, -1, {{"cleanup.policy", "compact"}, {"segment.ms", "3600000"}}});
+  topics.push_back(
+      {kc.national_topic, 1, -1, {{"cleanup.policy", "compact"}, {"segment.ms", "3600000"}}});
   for (const SinkConfig* sink : {&config.alerts, &config.dead_letter}) {
-    if (sink->kind == SinkConfig::Kind::kKafka) topics.push_back({sink->topic, rt->partitions_, -1, {}});
+    if (sink->kind == SinkConfig::Kind::kKafka)
+      topics.push_back({sink->topic, rt->partitions_, -1, {}});
   }
   for (const auto& spec : topics) {
     Status s = (*admin)->CreateTopic(spec);
@@ -164,7 +184,8 @@ Status KafkaRuntime::Start(Engine* engine, EngineProbe* probe, ChangelogStateSto
       [this](const connectors::KafkaTopicRecord& r) {
         if (r.value) {
           Status s = engine_->ApplyNationalSnapshot(*r.value);
-          if (!s.ok()) spdlog::warn("national snapshot at {}/{}: {}", r.partition, r.offset, s.message());
+          if (!s.ok())
+            spdlog::warn("national snapshot at {}/{}: {}", r.partition, r.offset, s.message());
         }
         return Status::Ok();
       },
@@ -189,12 +210,13 @@ Status KafkaRuntime::Start(Engine* engine, EngineProbe* probe, ChangelogStateSto
   auto source = connectors::KafkaSource::Open(options, this);
   if (!source.ok()) return source.status();
   source_ = std::move(source).value();
-  spdlog::info("kafka: instance {} joining group {} on {} ({} partitions)", instance_id_, kc_.group_id,
-               topic_, partitions_);
+  spdlog::info("kafka: instance {} joining group {} on {} ({} partitions)", instance_id_,
+               kc_.group_id, topic_, partitions_);
   return Status::Ok();
 }
 
-Status KafkaRuntime::Poll(std::vector<connectors::SourceRecord>* batch, std::chrono::milliseconds timeout) {
+Status KafkaRuntime::Poll(std::vector<connectors::SourceRecord>* batch,
+                          std::chrono::milliseconds timeout) {
   Status s = source_->Poll(batch, timeout);
   if (!listener_error_.ok()) return listener_error_;
   if (!s.ok()) return s;
@@ -203,9 +225,12 @@ Status KafkaRuntime::Poll(std::vector<connectors::SourceRecord>* batch, std::chr
   return Status::Ok();
 }
 
-std::string KafkaRuntime::Describe(const connectors::SourceRecord& r) const { return source_->Describe(r); }
+std::string KafkaRuntime::Describe(const connectors::SourceRecord& r) const {
+  return source_->Describe(r);
+}
 
-Result<std::map<int32_t, int64_t>> KafkaRuntime::OnAssigned(const std::vector<int32_t>& partitions) {
+Result<std::map<int32_t, int64_t>> KafkaRuntime::OnAssigned(
+    const std::vector<int32_t>& partitions) {
   std::map<int32_t, int64_t> start;
   std::vector<int> parts(partitions.begin(), partitions.end());
   for (int p : parts) {
@@ -305,7 +330,8 @@ Status KafkaRuntime::RestoreIfBehind(int p) {
       [&](const connectors::KafkaTopicRecord& r) {
         ++stats.records;
         if (r.key.empty() || static_cast<uint8_t>(r.key[0]) >= kFamilyCount) {
-          return Status::Corruption(fmt::format("changelog record {}/{} has an unknown family", r.partition, r.offset));
+          return Status::Corruption(
+              fmt::format("changelog record {}/{} has an unknown family", r.partition, r.offset));
         }
         const Family f = static_cast<Family>(r.key[0]);
         std::string key(r.key.substr(1));
@@ -326,7 +352,8 @@ Status KafkaRuntime::RestoreIfBehind(int p) {
   if (!batch.empty()) ZICHT_RETURN_IF_ERROR(store_->Write(batch));
   stats.seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
   restores_.push_back(stats);
-  spdlog::info("kafka: restored partition {}: {} changelog records in {:.2f} s", p, stats.records, stats.seconds);
+  spdlog::info("kafka: restored partition {}: {} changelog records in {:.2f} s", p, stats.records,
+               stats.seconds);
   return Status::Ok();
 }
 
@@ -351,15 +378,18 @@ Status KafkaRuntime::Mirror(const StateBatch& batch) {
     if (s.ok()) s = changelog_->Commit();
     if (s.ok()) return Status::Ok();
     if (changelog_->fenced()) {
-      return Status::Aborted(fmt::format("changelog producer fenced (another instance uses id {}): {}",
-                                         instance_id_, s.message()));
+      return Status::Aborted(
+          fmt::format("changelog producer fenced (another instance uses id {}): {}", instance_id_,
+                      s.message()));
     }
     if (changelog_->in_transaction()) (void)changelog_->Abort();
     ++attempt;
     const int backoff_ms = std::min(5000, 100 << std::min(attempt, 6));
-    spdlog::warn("changelog commit failed (attempt {}), retrying in {} ms: {}", attempt, backoff_ms, s.message());
+    spdlog::warn("changelog commit failed (attempt {}), retrying in {} ms: {}", attempt, backoff_ms,
+                 s.message());
     std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
-    if (attempt >= 600) return Status::TryAgain("changelog unavailable for too long: " + s.message());
+    if (attempt >= 600)
+      return Status::TryAgain("changelog unavailable for too long: " + s.message());
   }
 }
 
@@ -380,7 +410,8 @@ Status KafkaRuntime::ReadNational() {
       [this](const connectors::KafkaTopicRecord& r) {
         if (r.value) {
           Status s = engine_->ApplyNationalSnapshot(*r.value);
-          if (!s.ok()) spdlog::warn("national snapshot at {}/{}: {}", r.partition, r.offset, s.message());
+          if (!s.ok())
+            spdlog::warn("national snapshot at {}/{}: {}", r.partition, r.offset, s.message());
         }
         return Status::Ok();
       },

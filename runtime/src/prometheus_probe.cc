@@ -8,10 +8,10 @@
 
 namespace zicht::runtime {
 
-using engine::Plan;
 using engine::DeadLetterReason;
-using engine::kDeadLetterReasonCount;
 using engine::DeadLetterReasonName;
+using engine::kDeadLetterReasonCount;
+using engine::Plan;
 using engine::SchemaRegistry;
 namespace {
 

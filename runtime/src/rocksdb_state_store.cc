@@ -1,3 +1,5 @@
+#include "zicht/runtime/rocksdb_state_store.h"
+
 #include <fmt/format.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
@@ -8,16 +10,14 @@
 
 #include <array>
 
-#include "zicht/runtime/rocksdb_state_store.h"
-
 namespace zicht::runtime {
 
 using engine::Family;
+using engine::FamilyName;
+using engine::kFamilyCount;
 using engine::StateBatch;
 using engine::StateStore;
 using engine::StateStoreStats;
-using engine::FamilyName;
-using engine::kFamilyCount;
 
 namespace {
 
@@ -25,7 +25,8 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::Ok();
   if (s.IsNotFound()) return Status::NotFound(std::string(what));
   if (s.IsCorruption()) return Status::Corruption(fmt::format("{}: {}", what, s.ToString()));
-  if (s.IsBusy() || s.IsTryAgain()) return Status::TryAgain(fmt::format("{}: {}", what, s.ToString()));
+  if (s.IsBusy() || s.IsTryAgain())
+    return Status::TryAgain(fmt::format("{}: {}", what, s.ToString()));
   return Status::IoError(fmt::format("{}: {}", what, s.ToString()));
 }
 
@@ -77,10 +78,17 @@ class RocksDbStateStore : public StateStore {
     for (const StateBatch::Entry& e : batch.entries()) {
       auto* cf = handle(e.family);
       switch (e.op) {
-        case StateBatch::Op::kPut: wb.Put(cf, e.key, e.value); break;
-        case StateBatch::Op::kDelete: wb.Delete(cf, e.key); break;
-        case StateBatch::Op::kDeleteRange: wb.DeleteRange(cf, e.key, e.value); break;
-        case StateBatch::Op::kMirrorDelete: break;  // covered by a range delete
+        case StateBatch::Op::kPut:
+          wb.Put(cf, e.key, e.value);
+          break;
+        case StateBatch::Op::kDelete:
+          wb.Delete(cf, e.key);
+          break;
+        case StateBatch::Op::kDeleteRange:
+          wb.DeleteRange(cf, e.key, e.value);
+          break;
+        case StateBatch::Op::kMirrorDelete:
+          break;  // covered by a range delete
       }
     }
     rocksdb::WriteOptions wo;
@@ -113,13 +121,17 @@ class RocksDbStateStore : public StateStore {
     StateStoreStats st;
     for (auto* h : handles_) {
       uint64_t v = 0;
-      if (db_->GetIntProperty(h, rocksdb::DB::Properties::kEstimateLiveDataSize, &v)) st.live_data_bytes += v;
-      if (db_->GetIntProperty(h, rocksdb::DB::Properties::kTotalSstFilesSize, &v)) st.total_sst_bytes += v;
-      if (db_->GetIntProperty(h, rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) st.memtable_bytes += v;
+      if (db_->GetIntProperty(h, rocksdb::DB::Properties::kEstimateLiveDataSize, &v))
+        st.live_data_bytes += v;
+      if (db_->GetIntProperty(h, rocksdb::DB::Properties::kTotalSstFilesSize, &v))
+        st.total_sst_bytes += v;
+      if (db_->GetIntProperty(h, rocksdb::DB::Properties::kCurSizeAllMemTables, &v))
+        st.memtable_bytes += v;
       if (db_->GetIntProperty(h, rocksdb::DB::Properties::kEstimatePendingCompactionBytes, &v)) {
         st.pending_compaction_bytes += v;
       }
-      if (db_->GetIntProperty(h, rocksdb::DB::Properties::kEstimateNumKeys, &v)) st.estimated_keys += v;
+      if (db_->GetIntProperty(h, rocksdb::DB::Properties::kEstimateNumKeys, &v))
+        st.estimated_keys += v;
     }
     return st;
   }

@@ -9,35 +9,35 @@
 #include <map>
 #include <thread>
 
-#include "zicht/base/json_writer.h"
-#include "zicht/connectors/file.h"
-#include "zicht/api/routes.h"
-#include "zicht/base/version.h"
-#include "zicht/runtime/kafka_runtime.h"
-#include "zicht/engine/probe.h"
-#include "zicht/runtime/prometheus_probe.h"
-#include "zicht/runtime/file_input.h"
-#include "zicht/runtime/plan_loader.h"
-#include "zicht/runtime/rocksdb_state_store.h"
 #include "source_driver.h"
+#include "zicht/api/routes.h"
+#include "zicht/base/json_writer.h"
+#include "zicht/base/version.h"
+#include "zicht/connectors/file.h"
+#include "zicht/engine/probe.h"
 #include "zicht/monitoring/bearer_auth.h"
 #include "zicht/monitoring/http_server.h"
 #include "zicht/monitoring/metrics_registry.h"
 #include "zicht/rules/loader.h"
+#include "zicht/runtime/file_input.h"
+#include "zicht/runtime/kafka_runtime.h"
+#include "zicht/runtime/plan_loader.h"
+#include "zicht/runtime/prometheus_probe.h"
+#include "zicht/runtime/rocksdb_state_store.h"
 
 namespace zicht::runtime {
 
 using engine::Engine;
+using engine::EngineOptions;
 using engine::EngineProbe;
-using engine::StateStore;
-using engine::StateBatch;
+using engine::EngineStats;
+using engine::Family;
 using engine::Plan;
 using engine::PlanPtr;
-using engine::Family;
-using engine::SourcePosition;
-using engine::EngineOptions;
-using engine::EngineStats;
 using engine::ReferenceValues;
+using engine::SourcePosition;
+using engine::StateBatch;
+using engine::StateStore;
 using engine::StateStorePtr;
 using engine::StateStoreStats;
 namespace {
@@ -177,7 +177,8 @@ Status EngineRuntime::StartHttp() {
     if (!st.rules_loaded) reasons.push_back("rule packs not loaded");
     if (!st.state_restored) reasons.push_back("state not restored");
     if (st.consumer_lag > config_.http.ready_max_lag) {
-      reasons.push_back(fmt::format("consumer lag {} is above {}", st.consumer_lag, config_.http.ready_max_lag));
+      reasons.push_back(
+          fmt::format("consumer lag {} is above {}", st.consumer_lag, config_.http.ready_max_lag));
     }
     impl_->probe->Ready(reasons.empty());
     return reasons;
@@ -187,7 +188,8 @@ Status EngineRuntime::StartHttp() {
     routes.api.disclosure_min_count = config_.http.disclosure_min_count;
     routes.local_only = config_.http.api_localhost_only;
     ZICHT_RETURN_IF_ERROR(api::InstallApiRoutes(
-        *m.http, routes, [this](const std::function<void(Engine&)>& task, std::chrono::milliseconds timeout) {
+        *m.http, routes,
+        [this](const std::function<void(Engine&)>& task, std::chrono::milliseconds timeout) {
           return RunOnEngineThread(task, timeout);
         }));
   }
@@ -209,9 +211,11 @@ Status EngineRuntime::StartHttp() {
     ZICHT_RETURN_IF_ERROR(m.http->Route("POST", "/api/v1/rules/reload", auth->Protect(reload)));
   } else {
     spdlog::info("admin endpoints disabled: {}", auth.status().message());
-    ZICHT_RETURN_IF_ERROR(m.http->Route("POST", "/api/v1/rules/reload", [](const monitoring::HttpRequest&) {
-      return monitoring::HttpResponse::Error(403, "admin endpoints are disabled: no admin token is configured");
-    }));
+    ZICHT_RETURN_IF_ERROR(
+        m.http->Route("POST", "/api/v1/rules/reload", [](const monitoring::HttpRequest&) {
+          return monitoring::HttpResponse::Error(
+              403, "admin endpoints are disabled: no admin token is configured");
+        }));
   }
   ZICHT_RETURN_IF_ERROR(m.http->Start());
   spdlog::info("http on {}:{} (metrics /metrics, health /healthz /readyz{})", config_.http.bind,
@@ -221,8 +225,8 @@ Status EngineRuntime::StartHttp() {
 
 Status EngineRuntime::Start() {
   Impl& m = *impl_;
-  if (auto level = spdlog::level::from_str(config_.log_level); level != spdlog::level::off ||
-                                                              config_.log_level == "off") {
+  if (auto level = spdlog::level::from_str(config_.log_level);
+      level != spdlog::level::off || config_.log_level == "off") {
     spdlog::set_level(level);
   }
   auto plan = m.BuildPlan();
@@ -249,11 +253,13 @@ Status EngineRuntime::Start() {
   auto open_sink = [&](const SinkConfig& sc, bool alerts) -> Result<connectors::RecordSinkPtr> {
     std::vector<connectors::RecordSinkPtr> sinks;
     if (sc.kind == SinkConfig::Kind::kFile) {
-      auto s = alerts ? connectors::OpenJsonlSink(sc.path) : connectors::OpenDeadLetterFileSink(sc.path);
+      auto s =
+          alerts ? connectors::OpenJsonlSink(sc.path) : connectors::OpenDeadLetterFileSink(sc.path);
       if (!s.ok()) return s.status();
       sinks.push_back(std::move(s).value());
     } else if (sc.kind == SinkConfig::Kind::kKafka) {
-      if (!m.kafka) return Status::InvalidArgument("Kafka sinks need a Kafka source (bootstrap servers)");
+      if (!m.kafka)
+        return Status::InvalidArgument("Kafka sinks need a Kafka source (bootstrap servers)");
       auto s = m.kafka->OpenSink(sc);
       if (!s.ok()) return s.status();
       sinks.push_back(std::move(s).value());
@@ -298,8 +304,8 @@ Status EngineRuntime::Start() {
     options.export_national = true;
     options.outbox_flush_timeout = std::chrono::milliseconds(0);
   }
-  m.engine = std::make_unique<Engine>(m.plan, m.engine_store.get(), m.alerts.get(), m.dead_letters.get(),
-                                      options, m.probe.get());
+  m.engine = std::make_unique<Engine>(m.plan, m.engine_store.get(), m.alerts.get(),
+                                      m.dead_letters.get(), options, m.probe.get());
   ZICHT_RETURN_IF_ERROR(m.engine->Open());
   if (m.kafka) {
     ZICHT_RETURN_IF_ERROR(m.kafka->Start(m.engine.get(), m.probe.get(), m.engine_store.get()));
@@ -312,8 +318,8 @@ Status EngineRuntime::Start() {
     m.status.state_restored = true;
   }
   if (config_.http.enabled) ZICHT_RETURN_IF_ERROR(StartHttp());
-  spdlog::info("zicht running: {} rule packs, {} rules, state in {}", m.plan->rule_set().packs().size(),
-               m.plan->rules().size(), config_.state_dir);
+  spdlog::info("zicht running: {} rule packs, {} rules, state in {}",
+               m.plan->rule_set().packs().size(), m.plan->rules().size(), config_.state_dir);
   return Status::Ok();
 }
 
@@ -324,7 +330,8 @@ Status EngineRuntime::OpenFileInput() {
   if (opened->resumed_line > 0) {
     spdlog::info("resuming {} at line {}", config_.file->path, opened->resumed_line);
   }
-  m.driver = MakeFileDriver(std::move(opened->source), std::move(opened->name), config_.exit_at_end);
+  m.driver =
+      MakeFileDriver(std::move(opened->source), std::move(opened->name), config_.exit_at_end);
   return Status::Ok();
 }
 
@@ -338,7 +345,9 @@ int EngineRuntime::Run() {
   bool input_done = false;
   // Where the loop's wall time goes, logged at the end (debug level).
   double t_poll = 0, t_process = 0, t_commit = 0, t_maintain = 0;
-  auto since = [](Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+  auto since = [](Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+  };
   auto commit = [&]() -> bool {
     const auto t0 = Clock::now();
     Status s = engine.Commit();
@@ -403,8 +412,10 @@ int EngineRuntime::Run() {
           m.status.input_done = true;
         }
         const EngineStats& st = engine.stats();
-        spdlog::info("input processed: {} records, {} accepted, {} dead-lettered, {} alerts ({} held back for national figures)",
-                     st.records, st.accepted, st.dead_letters, st.alerts, st.held_back);
+        spdlog::info(
+            "input processed: {} records, {} accepted, {} dead-lettered, {} alerts ({} held back "
+            "for national figures)",
+            st.records, st.accepted, st.dead_letters, st.alerts, st.held_back);
         if (driver.exit_at_end()) break;
         continue;
       }
@@ -433,8 +444,9 @@ int EngineRuntime::Run() {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   if (m.http) m.http->Stop();
-  spdlog::debug("loop wall time: poll {:.2f} s, process {:.2f} s, commit {:.2f} s, maintain {:.2f} s",
-                t_poll, t_process, t_commit, t_maintain);
+  spdlog::debug(
+      "loop wall time: poll {:.2f} s, process {:.2f} s, commit {:.2f} s, maintain {:.2f} s", t_poll,
+      t_process, t_commit, t_maintain);
   if (rc == 0) spdlog::info("zicht stopped cleanly");
   return rc;
 }

@@ -8,7 +8,8 @@ class FileDriver final : public SourceDriver {
   FileDriver(connectors::EventSourcePtr source, std::string name, bool exit_at_end)
       : source_(std::move(source)), name_(std::move(name)), exit_at_end_(exit_at_end) {}
 
-  Status Poll(std::vector<connectors::SourceRecord>* batch, std::chrono::milliseconds timeout) override {
+  Status Poll(std::vector<connectors::SourceRecord>* batch,
+              std::chrono::milliseconds timeout) override {
     Status s = source_->Poll(batch, timeout);
     if (s.code() != StatusCode::kAborted) return s;
     batch->clear();  // exhausted: nothing more in this batch
@@ -33,11 +34,14 @@ class KafkaDriver final : public SourceDriver {
  public:
   KafkaDriver(KafkaRuntime* kafka, bool stop_at_end) : kafka_(kafka), stop_at_end_(stop_at_end) {}
 
-  Status Poll(std::vector<connectors::SourceRecord>* batch, std::chrono::milliseconds timeout) override {
+  Status Poll(std::vector<connectors::SourceRecord>* batch,
+              std::chrono::milliseconds timeout) override {
     return kafka_->Poll(batch, timeout);
   }
   const std::string& name() const override { return kafka_->source_name(); }
-  std::string Describe(const connectors::SourceRecord& record) const override { return kafka_->Describe(record); }
+  std::string Describe(const connectors::SourceRecord& record) const override {
+    return kafka_->Describe(record);
+  }
   bool route_by_municipality() const override { return false; }
   Status Maintain() override { return kafka_->Maintain(); }
   std::optional<int64_t> lag() const override { return kafka_->lag(); }
@@ -52,7 +56,8 @@ class KafkaDriver final : public SourceDriver {
 
 }  // namespace
 
-std::unique_ptr<SourceDriver> MakeFileDriver(connectors::EventSourcePtr source, std::string name, bool exit_at_end) {
+std::unique_ptr<SourceDriver> MakeFileDriver(connectors::EventSourcePtr source, std::string name,
+                                             bool exit_at_end) {
   return std::make_unique<FileDriver>(std::move(source), std::move(name), exit_at_end);
 }
 

@@ -24,7 +24,8 @@ class SourceDriver {
  public:
   virtual ~SourceDriver() = default;
   // Next records (empty on timeout). An error ends the run.
-  virtual Status Poll(std::vector<connectors::SourceRecord>* batch, std::chrono::milliseconds timeout) = 0;
+  virtual Status Poll(std::vector<connectors::SourceRecord>* batch,
+                      std::chrono::milliseconds timeout) = 0;
   // Names the input in dead letters ("events.jsonl", a topic).
   virtual const std::string& name() const = 0;
   // Where a record came from, for error messages.
@@ -45,7 +46,8 @@ class SourceDriver {
 };
 
 // A file source (resumed at the committed line).
-std::unique_ptr<SourceDriver> MakeFileDriver(connectors::EventSourcePtr source, std::string name, bool exit_at_end);
+std::unique_ptr<SourceDriver> MakeFileDriver(connectors::EventSourcePtr source, std::string name,
+                                             bool exit_at_end);
 // A started KafkaRuntime (not owned). stop_at_end: KafkaSourceConfig::stop_at_end.
 std::unique_ptr<SourceDriver> MakeKafkaDriver(KafkaRuntime* kafka, bool stop_at_end);
 

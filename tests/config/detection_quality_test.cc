@@ -24,16 +24,16 @@
 #include "zicht/base/file.h"
 #include "zicht/connectors/record_sink.h"
 #include "zicht/engine/engine.h"
-#include "zicht/tools/generator.h"
-#include "zicht/runtime/rocksdb_state_store.h"
-#include "zicht/runtime/plan_loader.h"
 #include "zicht/engine/state_store.h"
+#include "zicht/runtime/plan_loader.h"
+#include "zicht/runtime/rocksdb_state_store.h"
+#include "zicht/tools/generator.h"
 
 namespace zicht::tools {
 namespace {
-using engine::IndicatorDef;
 using engine::Engine;
 using engine::EngineOptions;
+using engine::IndicatorDef;
 using engine::RuleDef;
 using runtime::LoadPlan;
 using runtime::OpenRocksDbStateStore;

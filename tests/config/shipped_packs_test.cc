@@ -11,9 +11,9 @@
 
 #include "zicht/base/file.h"
 #include "zicht/cli/commands.h"
-#include "zicht/tools/rule_test.h"
-#include "zicht/runtime/plan_loader.h"
 #include "zicht/rules/loader.h"
+#include "zicht/runtime/plan_loader.h"
+#include "zicht/tools/rule_test.h"
 
 namespace zicht::tools {
 namespace {
@@ -133,7 +133,8 @@ RuleTestFileResult RunAgainstMutatedPack(const std::string& pack_rel, const std:
   fs::create_directories((root / "rules" / pack_rel).parent_path());
   std::ofstream(root / "rules" / pack_rel) << pack;
   std::ofstream(root / "rules/tests" / (test_name + ".test.yaml")) << ReadText(TestPath(test_name));
-  fs::copy(kSource / "config/rules/tests/fixtures", root / "rules/tests/fixtures", fs::copy_options::recursive);
+  fs::copy(kSource / "config/rules/tests/fixtures", root / "rules/tests/fixtures",
+           fs::copy_options::recursive);
   // The youth table of the ondermijning pack is found next to the pack's
   // directory; the municipality table above the search directory.
   fs::create_directories(root / "reference");

@@ -25,10 +25,11 @@ std::vector<rules::EventTypeSpec> Types() {
   types[0].fields = {field("amount_eur", FieldType::kNumber), field("channel", FieldType::kString),
                      field("sector", FieldType::kString)};
   types[1].type = "property_sale";
-  types[1].fields = {field("price_eur", FieldType::kNumber),
-                     field("buyer_type", FieldType::kString, {"person", "company", "foreign_company"}),
-                     field("financing", FieldType::kString, {"mortgage", "none", "unknown"}),
-                     field("resale_days", FieldType::kNumber, {}, true)};
+  types[1].fields = {
+      field("price_eur", FieldType::kNumber),
+      field("buyer_type", FieldType::kString, {"person", "company", "foreign_company"}),
+      field("financing", FieldType::kString, {"mortgage", "none", "unknown"}),
+      field("resale_days", FieldType::kNumber, {}, true)};
   types[2].type = "care_claim";
   types[2].fields = {field("amount_eur", FieldType::kNumber), field("urgent", FieldType::kBool),
                      field("patient_age", FieldType::kNumber, {}, true)};
@@ -46,9 +47,11 @@ class DecoderTest : public ::testing::Test {
 
   // Decodes through an unpadded copy (the decoder must handle both).
   bool Decode(const std::string& json) { return decoder_->Decode(json, false, &event_, &error_); }
-  void ExpectRejected(const std::string& json, DeadLetterReason reason, const std::string& detail = "") {
+  void ExpectRejected(const std::string& json, DeadLetterReason reason,
+                      const std::string& detail = "") {
     ASSERT_FALSE(Decode(json)) << json;
-    EXPECT_EQ(DeadLetterReasonName(error_.reason), DeadLetterReasonName(reason)) << json << " -> " << error_.detail;
+    EXPECT_EQ(DeadLetterReasonName(error_.reason), DeadLetterReasonName(reason))
+        << json << " -> " << error_.detail;
     if (!detail.empty()) {
       EXPECT_EQ(error_.detail, detail) << json;
     }
@@ -60,7 +63,8 @@ class DecoderTest : public ::testing::Test {
 };
 
 TEST_F(DecoderTest, DecodesTheSpecExample) {
-  ASSERT_TRUE(Decode(R"({"type":"suspicious_transaction","id":"fiu-000001","time":"2026-03-01T12:34:56Z","municipality":"GM0363","amount_eur":12500.0,"channel":"cash","sector":"money_transfer"})"))
+  ASSERT_TRUE(Decode(
+      R"({"type":"suspicious_transaction","id":"fiu-000001","time":"2026-03-01T12:34:56Z","municipality":"GM0363","amount_eur":12500.0,"channel":"cash","sector":"money_transfer"})"))
       << error_.detail;
   EXPECT_EQ(event_.type, 0);
   EXPECT_EQ(event_.id, "fiu-000001");
@@ -70,14 +74,17 @@ TEST_F(DecoderTest, DecodesTheSpecExample) {
   EXPECT_DOUBLE_EQ(event_.fields[0].number, 12500.0);
   EXPECT_EQ(event_.fields[1].text, "cash");
 
-  ASSERT_TRUE(Decode(R"({"type":"property_sale","id":"kad-000001","time":"2026-03-02T09:00:00Z","municipality":"GM0599","price_eur":415000,"buyer_type":"company","financing":"none","resale_days":120})"));
+  ASSERT_TRUE(Decode(
+      R"({"type":"property_sale","id":"kad-000001","time":"2026-03-02T09:00:00Z","municipality":"GM0599","price_eur":415000,"buyer_type":"company","financing":"none","resale_days":120})"));
   EXPECT_EQ(event_.fields[1].value_index, 1);  // company
   EXPECT_TRUE(event_.fields[3].present);
   // resale_days is optional: absent and null are both fine.
-  ASSERT_TRUE(Decode(R"({"type":"property_sale","id":"kad-2","time":"2026-03-02T09:00:00Z","municipality":"GM0599","price_eur":1,"buyer_type":"person","financing":"mortgage","resale_days":null})"));
+  ASSERT_TRUE(Decode(
+      R"({"type":"property_sale","id":"kad-2","time":"2026-03-02T09:00:00Z","municipality":"GM0599","price_eur":1,"buyer_type":"person","financing":"mortgage","resale_days":null})"));
   EXPECT_FALSE(event_.fields[3].present);
   // Undeclared extra fields are allowed and ignored.
-  ASSERT_TRUE(Decode(R"({"extra":[1,2,{"a":null}],"type":"care_claim","id":"c1","time":"2026-03-02T09:00:00+01:00","municipality":"GM0599","amount_eur":-3,"urgent":true})"));
+  ASSERT_TRUE(Decode(
+      R"({"extra":[1,2,{"a":null}],"type":"care_claim","id":"c1","time":"2026-03-02T09:00:00+01:00","municipality":"GM0599","amount_eur":-3,"urgent":true})"));
   EXPECT_TRUE(event_.fields[1].boolean);
   EXPECT_EQ(event_.time, *ParseRfc3339("2026-03-02T08:00:00Z"));
 }
@@ -108,48 +115,66 @@ TEST_F(DecoderTest, ReasonsInSpecOrder) {
   // missing_field: envelope first (type included), then declared fields.
   ExpectRejected(R"({"id":"a","time":"2026-03-01T00:00:00Z","municipality":"GM0363"})",
                  DeadLetterReason::kMissingField, "type: missing");
-  ExpectRejected(R"({"type":"care_claim","id":null,"time":"2026-03-01T00:00:00Z","municipality":"GM0363"})",
-                 DeadLetterReason::kMissingField, "id: missing");
-  ExpectRejected(R"({"type":"care_claim","id":"a","time":"2026-03-01T00:00:00Z","municipality":"GM9999","urgent":true})",
-                 DeadLetterReason::kMissingField, "amount_eur: missing");
+  ExpectRejected(
+      R"({"type":"care_claim","id":null,"time":"2026-03-01T00:00:00Z","municipality":"GM0363"})",
+      DeadLetterReason::kMissingField, "id: missing");
+  ExpectRejected(
+      R"({"type":"care_claim","id":"a","time":"2026-03-01T00:00:00Z","municipality":"GM9999","urgent":true})",
+      DeadLetterReason::kMissingField, "amount_eur: missing");
   // unknown_type beats a missing declared field (the type decides the fields).
-  ExpectRejected(R"({"type":"nope","id":"a","time":"2026-03-01T00:00:00Z","municipality":"GM0363"})",
-                 DeadLetterReason::kUnknownType, "type 'nope' is not declared");
+  ExpectRejected(
+      R"({"type":"nope","id":"a","time":"2026-03-01T00:00:00Z","municipality":"GM0363"})",
+      DeadLetterReason::kUnknownType, "type 'nope' is not declared");
   // bad_type: wrong JSON types, values outside the declared set, bad time or id.
   ExpectRejected(R"({"type":7,"id":"a","time":"2026-03-01T00:00:00Z","municipality":"GM0363"})",
                  DeadLetterReason::kBadType, "type: expected string, got number");
-  ExpectRejected(R"({"type":"care_claim","id":"a","time":"2026-03-01T00:00:00Z","municipality":"GM0363","amount_eur":"12","urgent":true})",
-                 DeadLetterReason::kBadType, "amount_eur: expected number, got string");
-  ExpectRejected(R"({"type":"care_claim","id":"a","time":"2026-03-01T00:00:00Z","municipality":"GM0363","amount_eur":1,"urgent":1})",
-                 DeadLetterReason::kBadType, "urgent: expected bool, got number");
-  ExpectRejected(R"({"type":"property_sale","id":"a","time":"2026-03-01T00:00:00Z","municipality":"GM0363","price_eur":1,"buyer_type":"alien","financing":"none"})",
-                 DeadLetterReason::kBadType, "buyer_type: 'alien' is not one of person, company, foreign_company");
-  ExpectRejected(R"({"type":"care_claim","id":"a","time":"yesterday","municipality":"GM0363","amount_eur":1,"urgent":true})",
-                 DeadLetterReason::kBadType, "time: 'yesterday' is not an RFC 3339 timestamp");
-  ExpectRejected(R"({"type":"care_claim","id":"","time":"2026-03-01T00:00:00Z","municipality":"GM0363","amount_eur":1,"urgent":true})",
-                 DeadLetterReason::kBadType, "id: length 0 is outside 1..128");
+  ExpectRejected(
+      R"({"type":"care_claim","id":"a","time":"2026-03-01T00:00:00Z","municipality":"GM0363","amount_eur":"12","urgent":true})",
+      DeadLetterReason::kBadType, "amount_eur: expected number, got string");
+  ExpectRejected(
+      R"({"type":"care_claim","id":"a","time":"2026-03-01T00:00:00Z","municipality":"GM0363","amount_eur":1,"urgent":1})",
+      DeadLetterReason::kBadType, "urgent: expected bool, got number");
+  ExpectRejected(
+      R"({"type":"property_sale","id":"a","time":"2026-03-01T00:00:00Z","municipality":"GM0363","price_eur":1,"buyer_type":"alien","financing":"none"})",
+      DeadLetterReason::kBadType,
+      "buyer_type: 'alien' is not one of person, company, foreign_company");
+  ExpectRejected(
+      R"({"type":"care_claim","id":"a","time":"yesterday","municipality":"GM0363","amount_eur":1,"urgent":true})",
+      DeadLetterReason::kBadType, "time: 'yesterday' is not an RFC 3339 timestamp");
+  ExpectRejected(
+      R"({"type":"care_claim","id":"","time":"2026-03-01T00:00:00Z","municipality":"GM0363","amount_eur":1,"urgent":true})",
+      DeadLetterReason::kBadType, "id: length 0 is outside 1..128");
   std::string long_id = std::string(129, 'x');
-  ExpectRejected(R"({"type":"care_claim","id":")" + long_id + R"(","time":"2026-03-01T00:00:00Z","municipality":"GM0363","amount_eur":1,"urgent":true})",
-                 DeadLetterReason::kBadType, "id: length 129 is outside 1..128");
+  ExpectRejected(
+      R"({"type":"care_claim","id":")" + long_id +
+          R"(","time":"2026-03-01T00:00:00Z","municipality":"GM0363","amount_eur":1,"urgent":true})",
+      DeadLetterReason::kBadType, "id: length 129 is outside 1..128");
   // 128 characters (not bytes) are fine.
   std::string utf8_id;
   for (int i = 0; i < 128; ++i) utf8_id += "é";
-  EXPECT_TRUE(Decode(R"({"type":"care_claim","id":")" + utf8_id + R"(","time":"2026-03-01T00:00:00Z","municipality":"GM0363","amount_eur":1,"urgent":true})"));
-  ExpectRejected(R"({"type":"care_claim","id":"a","time":"2026-03-01T00:00:00Z","municipality":363,"amount_eur":1,"urgent":true})",
-                 DeadLetterReason::kBadType, "municipality: expected string, got number");
-  ExpectRejected(R"({"type":"care_claim","id":"a","time":"2026-03-01T00:00:00Z","municipality":"GM0363","amount_eur":1e300,"urgent":true})",
-                 DeadLetterReason::kBadType);
+  EXPECT_TRUE(Decode(
+      R"({"type":"care_claim","id":")" + utf8_id +
+      R"(","time":"2026-03-01T00:00:00Z","municipality":"GM0363","amount_eur":1,"urgent":true})"));
+  ExpectRejected(
+      R"({"type":"care_claim","id":"a","time":"2026-03-01T00:00:00Z","municipality":363,"amount_eur":1,"urgent":true})",
+      DeadLetterReason::kBadType, "municipality: expected string, got number");
+  ExpectRejected(
+      R"({"type":"care_claim","id":"a","time":"2026-03-01T00:00:00Z","municipality":"GM0363","amount_eur":1e300,"urgent":true})",
+      DeadLetterReason::kBadType);
   // unknown_municipality comes after every type check.
-  ExpectRejected(R"({"type":"care_claim","id":"a","time":"2026-03-01T00:00:00Z","municipality":"GM9999","amount_eur":1,"urgent":true})",
-                 DeadLetterReason::kUnknownMunicipality, "municipality 'GM9999' is not in the reference data");
-  ExpectRejected(R"({"type":"care_claim","id":"a","time":"2026-03-01T00:00:00Z","municipality":"Amsterdam","amount_eur":1,"urgent":true})",
-                 DeadLetterReason::kUnknownMunicipality);
+  ExpectRejected(
+      R"({"type":"care_claim","id":"a","time":"2026-03-01T00:00:00Z","municipality":"GM9999","amount_eur":1,"urgent":true})",
+      DeadLetterReason::kUnknownMunicipality, "municipality 'GM9999' is not in the reference data");
+  ExpectRejected(
+      R"({"type":"care_claim","id":"a","time":"2026-03-01T00:00:00Z","municipality":"Amsterdam","amount_eur":1,"urgent":true})",
+      DeadLetterReason::kUnknownMunicipality);
 }
 
 TEST_F(DecoderTest, SurvivesArbitraryBytes) {
   // Deterministic pseudo-random inputs: any outcome is fine, a crash is not.
   uint64_t x = 88172645463325252ULL;
-  std::string base = R"({"type":"property_sale","id":"kad-1","time":"2026-03-02T09:00:00Z","municipality":"GM0599","price_eur":415000,"buyer_type":"company","financing":"none","resale_days":120})";
+  std::string base =
+      R"({"type":"property_sale","id":"kad-1","time":"2026-03-02T09:00:00Z","municipality":"GM0599","price_eur":415000,"buyer_type":"company","financing":"none","resale_days":120})";
   for (int i = 0; i < 20000; ++i) {
     std::string s = base;
     int edits = 1 + static_cast<int>(x % 4);
@@ -159,9 +184,15 @@ TEST_F(DecoderTest, SurvivesArbitraryBytes) {
       x ^= x << 17;
       size_t pos = x % (s.size() + 1);
       switch ((x >> 20) % 3) {
-        case 0: if (pos < s.size()) s[pos] = static_cast<char>(x >> 32); break;
-        case 1: s.insert(pos, 1, static_cast<char>(x >> 40)); break;
-        default: if (pos < s.size()) s.erase(pos, 1 + (x >> 50) % 8); break;
+        case 0:
+          if (pos < s.size()) s[pos] = static_cast<char>(x >> 32);
+          break;
+        case 1:
+          s.insert(pos, 1, static_cast<char>(x >> 40));
+          break;
+        default:
+          if (pos < s.size()) s.erase(pos, 1 + (x >> 50) % 8);
+          break;
       }
     }
     DecodedEvent ev;

@@ -16,18 +16,18 @@
 #include "zicht/base/file.h"
 #include "zicht/base/hash.h"
 #include "zicht/cli/commands.h"
-#include "zicht/tools/generator.h"
-#include "zicht/runtime/rocksdb_state_store.h"
-#include "zicht/runtime/plan_loader.h"
 #include "zicht/rules/loader.h"
+#include "zicht/runtime/plan_loader.h"
+#include "zicht/runtime/rocksdb_state_store.h"
+#include "zicht/tools/generator.h"
 
 namespace zicht::engine {
 namespace {
-using tools::AnomalyKind;
 using cli::ReplayCommand;
 using cli::ReplayCommandOptions;
 using runtime::OpenRocksDbStateStore;
 using runtime::PlanSources;
+using tools::AnomalyKind;
 using tools::GenerateFeed;
 using tools::GeneratorOptions;
 using tools::PlannedAnomaly;
@@ -95,7 +95,8 @@ struct RunResult {
 
 class Runner {
  public:
-  Runner(PlanPtr plan, std::string dir, int partitions = 1) : plan_(std::move(plan)), dir_(std::move(dir)) {
+  Runner(PlanPtr plan, std::string dir, int partitions = 1)
+      : plan_(std::move(plan)), dir_(std::move(dir)) {
     options_.partitions = partitions;
     options_.commit_every_records = 5000;
     options_.clock = &kFixedClock;
@@ -136,7 +137,8 @@ class Runner {
   RunResult Result() {
     RunResult r;
     r.alerts = ParseAlerts(alerts_.records);
-    for (const auto& d : dead_.records) r.dead_reasons.emplace_back(d.header(connectors::kReasonHeader));
+    for (const auto& d : dead_.records)
+      r.dead_reasons.emplace_back(d.header(connectors::kReasonHeader));
     r.stats = stats_;
     return r;
   }
@@ -149,7 +151,6 @@ class Runner {
   connectors::MemorySink alerts_, dead_;
   EngineStats stats_;
 };
-
 
 // Alerts keyed by id with their full JSON: equal runs give equal explanations.
 std::map<std::string, std::string> ById(const std::vector<Alert>& alerts) {
@@ -169,13 +170,17 @@ std::string Diff(const std::map<std::string, std::string>& got,
     if (it == got.end()) {
       if (shown++ < 3) out += "missing " + json.substr(0, 300) + "\n";
     } else if (it->second != json) {
-      if (shown++ < 3) out += "differs:\n  got  " + it->second.substr(0, 600) + "\n  want " + json.substr(0, 600) + "\n";
+      if (shown++ < 3)
+        out += "differs:\n  got  " + it->second.substr(0, 600) + "\n  want " + json.substr(0, 600) +
+               "\n";
     }
   }
   for (const auto& [id, json] : got) {
     if (!want.count(id) && shown++ < 6) out += "unexpected " + json.substr(0, 300) + "\n";
   }
-  if (!out.empty()) out = std::to_string(got.size()) + " alerts vs " + std::to_string(want.size()) + " expected\n" + out;
+  if (!out.empty())
+    out = std::to_string(got.size()) + " alerts vs " + std::to_string(want.size()) + " expected\n" +
+          out;
   return out;
 }
 
@@ -269,7 +274,8 @@ TEST_P(EngineCrashTest, CrashesLoseNothingAndCountNothingTwice) {
   EXPECT_EQ(Diff(ById(got.alerts), ById(expected.alerts)), "");
   EXPECT_GE(got.alerts.size(), expected.alerts.size());
   std::set<std::string> got_dead(got.dead_reasons.begin(), got.dead_reasons.end());
-  EXPECT_EQ(got_dead, std::set<std::string>(expected.dead_reasons.begin(), expected.dead_reasons.end()));
+  EXPECT_EQ(got_dead,
+            std::set<std::string>(expected.dead_reasons.begin(), expected.dead_reasons.end()));
 
   // Aggregates after the crashes equal the uninterrupted run's: reopen both
   // state directories and compare every committed bucket row.
@@ -277,14 +283,18 @@ TEST_P(EngineCrashTest, CrashesLoseNothingAndCountNothingTwice) {
   auto b = OpenRocksDbStateStore(whole_dir);
   ASSERT_TRUE(a.ok() && b.ok());
   std::map<std::string, std::string> rows_a, rows_b;
-  ASSERT_TRUE((*a)->Scan(Family::kBuckets, "", "", [&](std::string_view k, std::string_view v) {
-                  rows_a.emplace(k, v);
-                  return true;
-                }).ok());
-  ASSERT_TRUE((*b)->Scan(Family::kBuckets, "", "", [&](std::string_view k, std::string_view v) {
-                  rows_b.emplace(k, v);
-                  return true;
-                }).ok());
+  ASSERT_TRUE((*a)->Scan(Family::kBuckets, "", "",
+                         [&](std::string_view k, std::string_view v) {
+                           rows_a.emplace(k, v);
+                           return true;
+                         })
+                  .ok());
+  ASSERT_TRUE((*b)->Scan(Family::kBuckets, "", "",
+                         [&](std::string_view k, std::string_view v) {
+                           rows_b.emplace(k, v);
+                           return true;
+                         })
+                  .ok());
   EXPECT_GT(rows_a.size(), 100u);
   EXPECT_TRUE(rows_a == rows_b) << rows_a.size() << " vs " << rows_b.size() << " bucket rows";
 }
@@ -361,8 +371,9 @@ TEST_F(EngineTest, LateEventsWithinLatenessCountOthersAreTooLate) {
   PlanPtr plan = LoadPlan({kSpecPack});
   Runner run(plan, Dir("late"));
   auto ev = [](const char* id, const char* time) {
-    return fmt::format(R"({{"type":"drug_finding","id":"{}","time":"{}","municipality":"GM0855","kind":"hemp_plantation","property":"residential"}})",
-                       id, time);
+    return fmt::format(
+        R"({{"type":"drug_finding","id":"{}","time":"{}","municipality":"GM0855","kind":"hemp_plantation","property":"residential"}})",
+        id, time);
   };
   std::vector<std::string> lines = {
       ev("a", "2026-03-10T12:00:00Z"),
@@ -393,7 +404,8 @@ TEST_F(EngineTest, InstancesSharingPartitionsAgreeWithOneInstance) {
   simdjson::dom::parser parser;
   for (size_t i = 0; i < lines.size(); ++i) {
     simdjson::padded_string json(lines[i]);
-    partition_of[i] = KafkaPartitionForKey(parser.parse(json)["municipality"].get_string().value(), 6);
+    partition_of[i] =
+        KafkaPartitionForKey(parser.parse(json)["municipality"].get_string().value(), 6);
   }
   auto options = [] {
     EngineOptions o;
@@ -413,7 +425,8 @@ TEST_F(EngineTest, InstancesSharingPartitionsAgreeWithOneInstance) {
     auto opened = OpenRocksDbStateStore(Dir(name));
     EXPECT_TRUE(opened.ok());
     inst->store = std::move(opened).value();
-    inst->engine = std::make_unique<Engine>(plan, inst->store.get(), &inst->alerts, &inst->dead, options());
+    inst->engine =
+        std::make_unique<Engine>(plan, inst->store.get(), &inst->alerts, &inst->dead, options());
     EXPECT_TRUE(inst->engine->Open().ok());
     EXPECT_TRUE(inst->engine->Assign(parts).ok());
     return inst;
@@ -458,7 +471,8 @@ TEST_F(EngineTest, InstancesSharingPartitionsAgreeWithOneInstance) {
   auto want = upto(ParseAlerts(one->alerts.records));
   ASSERT_GT(want.size(), 5u);
   EXPECT_EQ(Diff(upto(split), want), "");
-  EXPECT_EQ(a->engine->stats().accepted + b->engine->stats().accepted, one->engine->stats().accepted);
+  EXPECT_EQ(a->engine->stats().accepted + b->engine->stats().accepted,
+            one->engine->stats().accepted);
   // The barrier was exercised: instances waited for each other's snapshots.
   EXPECT_GT(a->engine->stats().held_back + b->engine->stats().held_back, 0);
 }
@@ -546,8 +560,9 @@ namespace {
 // must give exactly what evaluating every condition from scratch gives, for
 // every measure and operator the packs use.
 TEST_F(EngineTest, IncrementalEvaluationEqualsFullEvaluation) {
-  for (const std::string& pack : {kSpecPack, std::string(ZICHT_SOURCE_DIR "/bench/packs/rules-50.yaml"),
-                                 std::string(ZICHT_SOURCE_DIR "/bench/packs/peer-benchmark.yaml")}) {
+  for (const std::string& pack :
+       {kSpecPack, std::string(ZICHT_SOURCE_DIR "/bench/packs/rules-50.yaml"),
+        std::string(ZICHT_SOURCE_DIR "/bench/packs/peer-benchmark.yaml")}) {
     PlanPtr plan = LoadPlan({pack});
     Runner fast(plan, Dir("incremental"));
     fast.Run(*lines_, lines_->size(), false);

@@ -30,7 +30,8 @@ struct Fixture {
   explicit Fixture(std::vector<int> counts) {
     cash = IndicatorOf(*plan, "cash_reports");
     ws = std::make_unique<WindowStore>(*plan, std::vector<int>{0, 1, 2, 3});
-    for (int m = 0; m < 4; ++m) Count(*plan, *ws, cash, m, kDay0 + kMsPerHour, counts[static_cast<size_t>(m)]);
+    for (int m = 0; m < 4; ++m)
+      Count(*plan, *ws, cash, m, kDay0 + kMsPerHour, counts[static_cast<size_t>(m)]);
     ws->Advance(kDay0 + 2 * kMsPerDay + kMsPerHour);
     national = std::make_unique<NationalBaseline>(*plan, std::vector<int>{0});
     national->Publish(0, false, ws->final_bucket(false), *ws);
@@ -63,9 +64,12 @@ TEST(MeasuresTest, NationalComparisonsFollowTheSpecFormulas) {
   EXPECT_DOUBLE_EQ(value.rate, rate);
   EXPECT_DOUBLE_EQ(value.expected, expected);
   EXPECT_DOUBLE_EQ(ComputeMeasure(rules::Measure::kRate, in).observed, rate);
-  EXPECT_DOUBLE_EQ(ComputeMeasure(rules::Measure::kNationalRatio, in).observed, rate / national_rate);
-  EXPECT_DOUBLE_EQ(ComputeMeasure(rules::Measure::kNationalZscore, in).observed, PoissonZScore(12.0, expected));
-  EXPECT_DOUBLE_EQ(ComputeMeasure(rules::Measure::kPoissonP, in).observed, PoissonUpperTail(12, expected));
+  EXPECT_DOUBLE_EQ(ComputeMeasure(rules::Measure::kNationalRatio, in).observed,
+                   rate / national_rate);
+  EXPECT_DOUBLE_EQ(ComputeMeasure(rules::Measure::kNationalZscore, in).observed,
+                   PoissonZScore(12.0, expected));
+  EXPECT_DOUBLE_EQ(ComputeMeasure(rules::Measure::kPoissonP, in).observed,
+                   PoissonUpperTail(12, expected));
   // Percentile among the other municipalities (rates 0.3, 0.0, 0.3 below
   // its 0.3): the highest rate ranks above the lowest.
   const double pct = ComputeMeasure(rules::Measure::kPercentile, in).observed;
@@ -106,7 +110,8 @@ TEST(MeasuresTest, CachedEvaluationAgreesWithTheDirectOneAcrossThresholds) {
             const MeasureInput in = fx.Input(1);
             ConditionCache cache;
             const bool direct = ConditionHolds(c, ComputeMeasure(measure, in), min_events);
-            EXPECT_EQ(EvaluateHolds(c, in, min_events, &cache), direct) << "n=" << n << " value=" << value;
+            EXPECT_EQ(EvaluateHolds(c, in, min_events, &cache), direct)
+                << "n=" << n << " value=" << value;
             // Second call answers from the cache.
             EXPECT_EQ(EvaluateHolds(c, in, min_events, &cache), direct);
             EXPECT_EQ(EvaluateHolds(c, in, min_events, nullptr), direct);

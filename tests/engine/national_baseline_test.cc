@@ -85,7 +85,8 @@ TEST(NationalBaselineTest, FiguresDoNotDependOnHowMunicipalitiesAreSpreadOverPar
   three.Publish(2, false, c->final_bucket(false), *c);
   three.Publish(0, false, a->final_bucket(false), *a);
   three.Publish(1, false, b->final_bucket(false), *b);
-  auto x = one.Figures(cash, all->final_bucket(false)), y = three.Figures(cash, a->final_bucket(false));
+  auto x = one.Figures(cash, all->final_bucket(false)),
+       y = three.Figures(cash, a->final_bucket(false));
   ASSERT_NE(x, nullptr);
   ASSERT_NE(y, nullptr);
   EXPECT_EQ(x->rate, y->rate);  // bit for bit, not nearly
@@ -130,9 +131,10 @@ TEST(NationalBaselineTest, MunicipalityRateFollowsTheAggregate) {
   const auto& ind = [&](const char* id) -> const IndicatorDef& {
     return plan->indicators()[static_cast<size_t>(IndicatorOf(*plan, id))];
   };
-  EXPECT_DOUBLE_EQ(MunicipalityRate(ind("cash_reports"), agg, 10000), 0.5);           // 5 per 10,000 -> per 1000
-  EXPECT_DOUBLE_EQ(MunicipalityRate(ind("company_purchases"), agg, 10000), 0.25);     // 5 of 20
-  EXPECT_DOUBLE_EQ(MunicipalityRate(ind("reported_amount"), agg, 10000), 250.0);      // per 10,000
+  EXPECT_DOUBLE_EQ(MunicipalityRate(ind("cash_reports"), agg, 10000),
+                   0.5);  // 5 per 10,000 -> per 1000
+  EXPECT_DOUBLE_EQ(MunicipalityRate(ind("company_purchases"), agg, 10000), 0.25);  // 5 of 20
+  EXPECT_DOUBLE_EQ(MunicipalityRate(ind("reported_amount"), agg, 10000), 250.0);   // per 10,000
   EXPECT_TRUE(std::isnan(MunicipalityRate(ind("cash_reports"), agg, 0)));
   WindowAgg none;
   EXPECT_TRUE(std::isnan(MunicipalityRate(ind("company_purchases"), none, 10000)));

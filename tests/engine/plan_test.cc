@@ -16,8 +16,10 @@ using testing::SpecExamplePlan;
 TEST(PlanTest, IndicatorsOnTheSameEventsAndFilterShareOneSeries) {
   PlanPtr plan = SpecExamplePlan();
   ASSERT_NE(plan, nullptr);
-  const IndicatorDef& cash = plan->indicators()[static_cast<size_t>(IndicatorOf(*plan, "cash_reports"))];
-  const IndicatorDef& amount = plan->indicators()[static_cast<size_t>(IndicatorOf(*plan, "reported_amount"))];
+  const IndicatorDef& cash =
+      plan->indicators()[static_cast<size_t>(IndicatorOf(*plan, "cash_reports"))];
+  const IndicatorDef& amount =
+      plan->indicators()[static_cast<size_t>(IndicatorOf(*plan, "reported_amount"))];
   // Different filters and a sum field: different series; each is counted per day.
   EXPECT_NE(cash.series, amount.series);
   const SeriesDef& cash_series = plan->series()[static_cast<size_t>(cash.series)];
@@ -36,7 +38,8 @@ TEST(PlanTest, IndicatorsOnTheSameEventsAndFilterShareOneSeries) {
 TEST(PlanTest, ShareIndicatorsCountTheDenominatorAndRulesKnowTheirConditions) {
   PlanPtr plan = SpecExamplePlan();
   ASSERT_NE(plan, nullptr);
-  const IndicatorDef& share = plan->indicators()[static_cast<size_t>(IndicatorOf(*plan, "company_purchases"))];
+  const IndicatorDef& share =
+      plan->indicators()[static_cast<size_t>(IndicatorOf(*plan, "company_purchases"))];
   EXPECT_EQ(share.aggregate, rules::Aggregate::kShare);
   const SeriesDef& series = plan->series()[static_cast<size_t>(share.series)];
   EXPECT_TRUE(series.count_all);
@@ -53,8 +56,10 @@ TEST(PlanTest, ShareIndicatorsCountTheDenominatorAndRulesKnowTheirConditions) {
   for (size_t r = 0; r < plan->rules().size(); ++r) {
     const RuleDef& rd = plan->rules()[r];
     for (size_t c = 0; c < rd.condition_indicator.size(); ++c) {
-      const auto& conds = plan->indicators()[static_cast<size_t>(rd.condition_indicator[c])].conditions;
-      EXPECT_NE(std::find(conds.begin(), conds.end(), std::make_pair(static_cast<int>(r), static_cast<int>(c))),
+      const auto& conds =
+          plan->indicators()[static_cast<size_t>(rd.condition_indicator[c])].conditions;
+      EXPECT_NE(std::find(conds.begin(), conds.end(),
+                          std::make_pair(static_cast<int>(r), static_cast<int>(c))),
                 conds.end());
     }
   }

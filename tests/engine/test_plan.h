@@ -41,7 +41,8 @@ inline int IndicatorOf(const Plan& plan, const std::string& id) {
 
 // Counts `n` matching events of the indicator's series for `municipality` at
 // `time` (the store's clock moves there first).
-inline void Count(const Plan& plan, WindowStore& ws, int indicator, int municipality, TimeMs time, int n) {
+inline void Count(const Plan& plan, WindowStore& ws, int indicator, int municipality, TimeMs time,
+                  int n) {
   const IndicatorDef& ind = plan.indicators()[static_cast<size_t>(indicator)];
   const SeriesDef& series = plan.series()[static_cast<size_t>(ind.series)];
   if (!ws.has_clock() || ws.NeedsAdvance(time)) ws.Advance(time);

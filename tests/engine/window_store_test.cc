@@ -52,14 +52,21 @@ class WindowStoreTest : public ::testing::Test {
   int cash_series_ = -1, amount_series_ = -1;
 };
 
-TimeMs Day(int d, int hour = 12) { return d * kMsPerDay + hour * kMsPerHour; }
+TimeMs Day(int d, int hour = 12) {
+  return d * kMsPerDay + hour * kMsPerHour;
+}
 
 TEST_F(WindowStoreTest, RollingWindowsMatchBruteForce) {
   // Random events over 60 days; after each, every window equals the sum of
   // the buckets it covers, computed independently.
   WindowStore ws(*plan_, {0, 1});
   std::mt19937_64 rng(7);
-  struct Ev { TimeMs t; int local; bool cash; double amount; };
+  struct Ev {
+    TimeMs t;
+    int local;
+    bool cash;
+    double amount;
+  };
   std::vector<Ev> accepted;
   TimeMs clock = Day(20000);
   for (int i = 0; i < 3000; ++i) {
@@ -110,7 +117,8 @@ TEST_F(WindowStoreTest, RollingWindowsMatchBruteForce) {
                       ws.final_bucket(true));
     for (int s : {cash_series_, amount_series_}) {
       for (int64_t b = ws.oldest_bucket(s); b <= ws.current_bucket(ws.series_hours(s)); ++b) {
-        for (int local = 0; local < 2; ++local) copy.RestoreBucket(s, local, b, ws.Bucket(s, local, b));
+        for (int local = 0; local < 2; ++local)
+          copy.RestoreBucket(s, local, b, ws.Bucket(s, local, b));
       }
     }
     copy.RecomputeWindows();

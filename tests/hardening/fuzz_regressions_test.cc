@@ -54,10 +54,20 @@ void RunAll(const std::string& target, Target fn, size_t at_least) {
   }
 }
 
-TEST(FuzzRegressions, Decoder) { RunAll("decoder", ZichtFuzzDecoder, 10); }
-TEST(FuzzRegressions, RulePack) { RunAll("rule_pack", ZichtFuzzRulePack, 1); }
-TEST(FuzzRegressions, Reference) { RunAll("reference", ZichtFuzzReference, 3); }
-TEST(FuzzRegressions, Config) { RunAll("config", ZichtFuzzConfig, 2); }
-TEST(FuzzRegressions, Engine) { RunAll("engine", ZichtFuzzEngine, 4); }
+TEST(FuzzRegressions, Decoder) {
+  RunAll("decoder", ZichtFuzzDecoder, 10);
+}
+TEST(FuzzRegressions, RulePack) {
+  RunAll("rule_pack", ZichtFuzzRulePack, 1);
+}
+TEST(FuzzRegressions, Reference) {
+  RunAll("reference", ZichtFuzzReference, 3);
+}
+TEST(FuzzRegressions, Config) {
+  RunAll("config", ZichtFuzzConfig, 2);
+}
+TEST(FuzzRegressions, Engine) {
+  RunAll("engine", ZichtFuzzEngine, 4);
+}
 
 }  // namespace

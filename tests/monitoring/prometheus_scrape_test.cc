@@ -10,10 +10,10 @@
 
 #include "zicht/base/file.h"
 #include "zicht/engine/plan.h"
-#include "zicht/runtime/prometheus_probe.h"
-#include "zicht/runtime/plan_loader.h"
 #include "zicht/monitoring/http_server.h"
 #include "zicht/monitoring/metrics_registry.h"
+#include "zicht/runtime/plan_loader.h"
+#include "zicht/runtime/prometheus_probe.h"
 
 namespace zicht::runtime {
 namespace {

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
-
 #include "zicht/base/file.h"
 
 namespace zicht::runtime {
@@ -53,7 +52,8 @@ sinks:
   dead_letter: { file: dlq.jsonl }
 rules: [a.yaml, b.yaml]
 state: { commit_interval: 250ms }
-)", "c.yaml");
+)",
+                             "c.yaml");
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->file->path, "events.jsonl");
   EXPECT_TRUE(c->file->follow);
@@ -72,14 +72,17 @@ TEST(ConfigTest, ReplacesEnvironmentVariables) {
     bootstrap_servers: ${ZICHT_TEST_BROKERS}
     properties: { sasl.password: "${file:/run/secrets/kafka}" }
 rules: [r.yaml]
-)", "c.yaml");
+)",
+                             "c.yaml");
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->kafka->bootstrap_servers, "10.0.0.1:9093");
   // ${file:...} is left for the Kafka connector, which reads the secret file.
   EXPECT_EQ(c->kafka->properties.at("sasl.password"), "${file:/run/secrets/kafka}");
-  auto bad = ParseEngineConfig("source:\n  file:\n    path: ${ZICHT_TEST_MISSING}\nrules: [r]\n", "c.yaml");
+  auto bad = ParseEngineConfig("source:\n  file:\n    path: ${ZICHT_TEST_MISSING}\nrules: [r]\n",
+                               "c.yaml");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("c.yaml:3:11: environment variable ZICHT_TEST_MISSING is not set"),
+  EXPECT_NE(bad.status().message().find(
+                "c.yaml:3:11: environment variable ZICHT_TEST_MISSING is not set"),
             std::string::npos)
       << bad.status().message();
 }
@@ -96,13 +99,23 @@ state:
   retention: forever
   commit_every_records: -5
 http: { port: 70000 }
-)", "bad.yaml");
+)",
+                             "bad.yaml");
   ASSERT_FALSE(c.ok());
   const std::string& m = c.status().message();
-  EXPECT_NE(m.find("bad.yaml:7:1: unknown key 'htp' (did you mean 'http'?)"), std::string::npos) << m;
-  EXPECT_NE(m.find("bad.yaml:9:14: 'state.retention' must be a duration like 14d, 12h, 30m or 10s, got 'forever'"), std::string::npos) << m;
-  EXPECT_NE(m.find("bad.yaml:10:25: 'state.commit_every_records' must be a whole number in 1..100000000, got '-5'"), std::string::npos) << m;
-  EXPECT_NE(m.find("bad.yaml:11:15: 'http.port' must be a whole number in 0..65535, got '70000'"), std::string::npos) << m;
+  EXPECT_NE(m.find("bad.yaml:7:1: unknown key 'htp' (did you mean 'http'?)"), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("bad.yaml:9:14: 'state.retention' must be a duration like 14d, 12h, 30m or 10s, "
+                   "got 'forever'"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("bad.yaml:10:25: 'state.commit_every_records' must be a whole number in "
+                   "1..100000000, got '-5'"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("bad.yaml:11:15: 'http.port' must be a whole number in 0..65535, got '70000'"),
+            std::string::npos)
+      << m;
   auto yaml_error = ParseEngineConfig("source: [unclosed\n", "y.yaml");
   ASSERT_FALSE(yaml_error.ok());
   // "y.yaml:<line>:<column>: ..." (std::regex trips GCC 12's maybe-uninitialized under ASan)
@@ -124,7 +137,8 @@ TEST(ConfigTest, EveryPropertyIsDocumented) {
   auto doc = ReadFileToString(ZICHT_SOURCE_DIR "/docs/configuration.md");
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   for (const ConfigProperty& p : ConfigProperties()) {
-    EXPECT_NE(doc->find("`" + p.key + "`"), std::string::npos) << p.key << " is not in docs/configuration.md";
+    EXPECT_NE(doc->find("`" + p.key + "`"), std::string::npos)
+        << p.key << " is not in docs/configuration.md";
   }
   EXPECT_NE(doc->find(ConfigPropertiesMarkdown()), std::string::npos)
       << "docs/configuration.md is out of date; regenerate the table with `zicht config describe`";
@@ -132,7 +146,8 @@ TEST(ConfigTest, EveryPropertyIsDocumented) {
 
 TEST(ConfigTest, ShippedConfigsParse) {
   ::setenv("ZICHT_KAFKA_BOOTSTRAP", "127.0.0.1:9092", 0);
-  for (const char* path : {ZICHT_SOURCE_DIR "/config/engine.yaml", ZICHT_SOURCE_DIR "/config/demo.yaml"}) {
+  for (const char* path :
+       {ZICHT_SOURCE_DIR "/config/engine.yaml", ZICHT_SOURCE_DIR "/config/demo.yaml"}) {
     auto c = LoadEngineConfig(path);
     EXPECT_TRUE(c.ok()) << path << ": " << c.status().message();
   }

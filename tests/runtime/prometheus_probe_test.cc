@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "zicht/engine/plan.h"
-#include "zicht/runtime/plan_loader.h"
 #include "zicht/monitoring/metrics_registry.h"
+#include "zicht/runtime/plan_loader.h"
 
 namespace zicht::runtime {
 namespace {

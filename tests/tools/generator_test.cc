@@ -551,7 +551,6 @@ TEST(Generator, RejectsBadOptionsAndTables) {
   options.scale = 1;
   std::ostringstream sink;
   EXPECT_FALSE(GenerateFeed(options, {}, sink, nullptr).ok());
-
 }
 
 TEST(Generator, ShortFeedsAndDisabledAnomaliesPlantNone) {

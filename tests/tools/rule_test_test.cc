@@ -1,7 +1,6 @@
 // Tests of the rule test runner (`zicht rules test`): passing and failing
 // cases with the diff they print, every way a test file can be invalid, and
 // the compact event forms (repeat, cycle, files, background).
-#include "zicht/base/file.h"
 #include "zicht/tools/rule_test.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "zicht/base/file.h"
 #include "zicht/runtime/plan_loader.h"
 
 namespace zicht::tools {

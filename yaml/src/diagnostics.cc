@@ -19,7 +19,8 @@ class DocumentStartRecorder : public YAML::EventHandler {
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
   void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
   void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
                        YAML::EmitterStyle::value) override {}
   void OnSequenceEnd() override {}
@@ -70,8 +71,9 @@ std::vector<Diagnostic> Diagnostics::Take() {
     return std::tie(a.mark.line, a.mark.column) < std::tie(b.mark.line, b.mark.column);
   });
   if (truncated_ && !errors_.empty()) {
-    errors_.push_back(Diagnostic{SourceMark{file_, errors_.back().mark.line, 1},
-                                 fmt::format("too many errors; stopped after {}", kMaxDiagnostics)});
+    errors_.push_back(
+        Diagnostic{SourceMark{file_, errors_.back().mark.line, 1},
+                   fmt::format("too many errors; stopped after {}", kMaxDiagnostics)});
   }
   truncated_ = false;
   std::vector<Diagnostic> out;
@@ -96,8 +98,9 @@ YAML::Node LoadDocument(std::string_view text, std::string_view what, Diagnostic
     if (starts.empty() || (starts.size() == 1 && doc.IsNull())) {
       diagnostics.Error(diagnostics.Mark(1, 1), fmt::format("the {} is empty", what));
     } else if (starts.size() > 1) {
-      diagnostics.Error(diagnostics.Mark(starts[1].line + 1, starts[1].column + 1),
-                        fmt::format("a {} is one YAML document; found a second one (remove the '---')", what));
+      diagnostics.Error(
+          diagnostics.Mark(starts[1].line + 1, starts[1].column + 1),
+          fmt::format("a {} is one YAML document; found a second one (remove the '---')", what));
     } else {
       return doc;
     }
@@ -106,10 +109,12 @@ YAML::Node LoadDocument(std::string_view text, std::string_view what, Diagnostic
     if (message.find("block scalar") != std::string::npos) {
       message += " (an unquoted '>' or '|' starts a YAML block text; quote it, e.g. op: \">=\")";
     }
-    diagnostics.Error(diagnostics.Mark(std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1),
-                      "invalid YAML: " + message);
+    diagnostics.Error(
+        diagnostics.Mark(std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1),
+        "invalid YAML: " + message);
   } catch (const std::exception& e) {
-    diagnostics.Error(diagnostics.Mark(1, 1), fmt::format("cannot load the {}: {}", what, e.what()));
+    diagnostics.Error(diagnostics.Mark(1, 1),
+                      fmt::format("cannot load the {}: {}", what, e.what()));
   }
   return YAML::Node(YAML::NodeType::Undefined);
 }

@@ -11,10 +11,14 @@ namespace zicht::yaml {
 
 std::string_view KindOf(const YAML::Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "a single value";
-    default: return "nothing";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "a single value";
+    default:
+      return "nothing";
   }
 }
 
@@ -37,8 +41,8 @@ MapView::MapView(Diagnostics& d, const YAML::Node& map, Keys known, std::string_
     e.value_mark = v.IsNull() ? e.key_mark : d.Mark(v);
     auto [pos, inserted] = first_line.emplace(e.key, e.key_mark.line);
     if (!inserted) {
-      d.Error(e.key_mark, fmt::format("duplicate key '{}'{} (first at line {})", PrintableText(e.key), in,
-                                      pos->second));
+      d.Error(e.key_mark, fmt::format("duplicate key '{}'{} (first at line {})",
+                                      PrintableText(e.key), in, pos->second));
       continue;
     }
     if (known.size() != 0 && std::find(known.begin(), known.end(), e.key) == known.end()) {
@@ -62,7 +66,8 @@ const Entry* MapView::Find(std::string_view key) const {
 
 const Entry* MapView::Require(std::string_view key, std::string_view what) const {
   const Entry* e = Find(key);
-  if (e == nullptr) diagnostics_.Error(mark_, fmt::format("{} is missing required key '{}'", what, key));
+  if (e == nullptr)
+    diagnostics_.Error(mark_, fmt::format("{} is missing required key '{}'", what, key));
   return e;
 }
 
@@ -125,12 +130,14 @@ std::optional<int64_t> Integer(Diagnostics& d, const Entry& e, int64_t min, int6
   if (!t) return std::nullopt;
   int64_t v;
   if (!ParseInteger(*t, &v) || v < min || v > max) {
-    const bool bounded = min != std::numeric_limits<int64_t>::min() || max != std::numeric_limits<int64_t>::max();
+    const bool bounded =
+        min != std::numeric_limits<int64_t>::min() || max != std::numeric_limits<int64_t>::max();
     const std::string range = !bounded ? std::string()
                               : max == std::numeric_limits<int64_t>::max()
                                   ? fmt::format(" of at least {}", min)
                                   : fmt::format(" in {}..{}", min, max);
-    d.Error(e.value_mark, fmt::format("'{}' must be a whole number{}, got '{}'", e.key, range, PrintableText(*t)));
+    d.Error(e.value_mark, fmt::format("'{}' must be a whole number{}, got '{}'", e.key, range,
+                                      PrintableText(*t)));
     return std::nullopt;
   }
   return v;
@@ -140,7 +147,9 @@ std::optional<bool> Bool(Diagnostics& d, const Entry& e) {
   auto t = Text(d, e);
   if (!t) return std::nullopt;
   auto b = ParseBool(*t);
-  if (!b) d.Error(e.value_mark, fmt::format("'{}' must be true or false, got '{}'", e.key, PrintableText(*t)));
+  if (!b)
+    d.Error(e.value_mark,
+            fmt::format("'{}' must be true or false, got '{}'", e.key, PrintableText(*t)));
   return b;
 }
 
@@ -149,8 +158,8 @@ std::optional<Duration> DurationOf(Diagnostics& d, const Entry& e) {
   if (!t) return std::nullopt;
   auto v = ParseDuration(*t);
   if (!v) {
-    d.Error(e.value_mark, fmt::format("'{}' must be a duration like 14d, 12h, 30m or 10s, got '{}'", e.key,
-                                      PrintableText(*t)));
+    d.Error(e.value_mark, fmt::format("'{}' must be a duration like 14d, 12h, 30m or 10s, got '{}'",
+                                      e.key, PrintableText(*t)));
   }
   return v;
 }
@@ -160,8 +169,9 @@ std::optional<Duration> PositiveDuration(Diagnostics& d, const Entry& e) {
   if (!t) return std::nullopt;
   auto v = ParseDuration(*t);
   if (!v || v->ms() <= 0) {
-    d.Error(e.value_mark, fmt::format("'{}' must be a positive duration like 1d, 12h or 30m, got '{}'",
-                                      e.key, PrintableText(*t)));
+    d.Error(e.value_mark,
+            fmt::format("'{}' must be a positive duration like 1d, 12h or 30m, got '{}'", e.key,
+                        PrintableText(*t)));
     return std::nullopt;
   }
   return v;
@@ -172,22 +182,25 @@ std::optional<TimeMs> TimeOf(Diagnostics& d, const Entry& e, bool end_of_day) {
   if (!t) return std::nullopt;
   auto v = ParseTimeOrDate(*t, end_of_day);
   if (!v) {
-    d.Error(e.value_mark, fmt::format("'{}' must be an RFC 3339 time (2026-03-01T12:00:00Z) or a date "
-                                      "(2026-03-01), got '{}'",
-                                      e.key, PrintableText(*t)));
+    d.Error(e.value_mark,
+            fmt::format("'{}' must be an RFC 3339 time (2026-03-01T12:00:00Z) or a date "
+                        "(2026-03-01), got '{}'",
+                        e.key, PrintableText(*t)));
   }
   return v;
 }
 
 bool IsListOrEmpty(Diagnostics& d, const Entry& e) {
   if (e.value.IsSequence() || e.value.IsNull()) return true;
-  d.Error(e.value_mark, fmt::format("'{}' must be a list, not {}", PrintableText(e.key), KindOf(e.value)));
+  d.Error(e.value_mark,
+          fmt::format("'{}' must be a list, not {}", PrintableText(e.key), KindOf(e.value)));
   return false;
 }
 
 bool IsMap(Diagnostics& d, const Entry& e) {
   if (e.value.IsMap()) return true;
-  d.Error(e.value_mark, fmt::format("'{}' must be a mapping, not {}", PrintableText(e.key), KindOf(e.value)));
+  d.Error(e.value_mark,
+          fmt::format("'{}' must be a mapping, not {}", PrintableText(e.key), KindOf(e.value)));
   return false;
 }
 

@@ -62,24 +62,25 @@ struct Option {
 
 inline constexpr double kCashShare = 0.35;
 inline constexpr Option kChannels[] = {{"cash", 0.35},   {"wire", 0.30}, {"money_transfer", 0.14},
-                                {"crypto", 0.08}, {"card", 0.08}, {"cheque", 0.05}};
+                                       {"crypto", 0.08}, {"card", 0.08}, {"cheque", 0.05}};
 inline constexpr int kChannelCash = 0;
 inline constexpr int kChannelMoneyTransfer = 2;
 inline constexpr int kChannelCrypto = 3;
 inline constexpr Option kTransactionSectors[] = {{"bank", 0.40},
-                                          {"money_transfer", 0.15},
-                                          {"casino", 0.06},
-                                          {"car_dealer", 0.08},
-                                          {"jewelry", 0.05},
-                                          {"real_estate", 0.06},
-                                          {"crypto_exchange", 0.06},
-                                          {"notary", 0.04},
-                                          {"trust_office", 0.03},
-                                          {"payment_service", 0.07}};
+                                                 {"money_transfer", 0.15},
+                                                 {"casino", 0.06},
+                                                 {"car_dealer", 0.08},
+                                                 {"jewelry", 0.05},
+                                                 {"real_estate", 0.06},
+                                                 {"crypto_exchange", 0.06},
+                                                 {"notary", 0.04},
+                                                 {"trust_office", 0.03},
+                                                 {"payment_service", 0.07}};
 inline constexpr int kSectorMoneyTransfer = 1;
 inline constexpr int kSectorCryptoExchange = 6;
 
-inline constexpr Option kBuyerTypes[] = {{"person", 0.86}, {"company", 0.12}, {"foreign_company", 0.02}};
+inline constexpr Option kBuyerTypes[] = {
+    {"person", 0.86}, {"company", 0.12}, {"foreign_company", 0.02}};
 inline constexpr double kCompanyShare = 0.14;
 inline constexpr Option kFinancing[] = {{"mortgage", 0}, {"none", 0}, {"unknown", 0}};
 inline constexpr int kFinancingMortgage = 0;
@@ -89,7 +90,8 @@ inline constexpr int kFinancingUnknown = 2;
 inline constexpr double kPersonNone = 0.12, kPersonUnknown = 0.05;
 inline constexpr double kCompanyNone = 0.40, kCompanyUnknown = 0.10;
 inline constexpr double kAnomalyCompanyNone = 0.45;
-inline constexpr double kNoneShare = (1 - kCompanyShare) * kPersonNone + kCompanyShare * kCompanyNone;
+inline constexpr double kNoneShare =
+    (1 - kCompanyShare) * kPersonNone + kCompanyShare * kCompanyNone;
 inline constexpr double kResaleShare = 0.30;
 
 struct BusinessSector {
@@ -100,10 +102,10 @@ struct BusinessSector {
 // The sectors the ondermijning method calls vulnerable; 18% of registrations.
 inline constexpr double kVulnerableShare = 0.18;
 inline constexpr BusinessSector kVulnerableSectors[] = {{"barbershop", "96021", 0.06},
-                                                 {"nail_salon", "96022", 0.05},
-                                                 {"car_wash", "45205", 0.02},
-                                                 {"minimarket", "47111", 0.03},
-                                                 {"phone_shop", "47420", 0.02}};
+                                                        {"nail_salon", "96022", 0.05},
+                                                        {"car_wash", "45205", 0.02},
+                                                        {"minimarket", "47111", 0.03},
+                                                        {"phone_shop", "47420", 0.02}};
 inline constexpr BusinessSector kOtherSectors[] = {
     {"consultancy", "70221", 0.20},    {"webshop", "47910", 0.14},
     {"construction", "41200", 0.12},   {"software", "62010", 0.08},
@@ -115,7 +117,8 @@ inline constexpr Option kDrugKinds[] = {
     {"hemp_plantation", 0.70}, {"drug_storage", 0.22}, {"synthetic_lab", 0.08}};
 inline constexpr Option kAnomalyDrugKinds[] = {
     {"hemp_plantation", 0.55}, {"drug_storage", 0.05}, {"synthetic_lab", 0.40}};
-inline constexpr Option kDrugProperties[] = {{"residential", 0.62}, {"business", 0.23}, {"rural", 0.15}};
+inline constexpr Option kDrugProperties[] = {
+    {"residential", 0.62}, {"business", 0.23}, {"rural", 0.15}};
 inline constexpr Option kAnomalyDrugProperties[] = {
     {"residential", 0.35}, {"business", 0.30}, {"rural", 0.35}};
 
@@ -252,7 +255,7 @@ inline int WeekdayOf(int64_t days_since_epoch) {  // 1970-01-01 was a Thursday (
 
 // Events per day (weekly mean, scale 1) of what an anomaly of `kind` multiplies.
 inline double TargetRate(AnomalyKind kind, const FeedMunicipality& m,
-                  const std::array<double, kEventKindCount>& het) {
+                         const std::array<double, kEventKindCount>& het) {
   double per1000 = static_cast<double>(m.population) / 1000.0;
   switch (kind) {
     case AnomalyKind::kCashSurge:

@@ -13,7 +13,6 @@
 namespace zicht::tools::feed {
 namespace {
 
-
 struct Record {
   TimeMs time = 0;
   TimeMs deliver_at = 0;

@@ -24,14 +24,13 @@ namespace {
 
 using feed::Heterogeneity;
 using feed::kLimits;
-using feed::Stream;
 using feed::kMaxDuration;
 using feed::kMinCombinedDuration;
 using feed::kMinDuration;
 using feed::Random;
 using feed::RequiredFactor;
+using feed::Stream;
 using feed::TargetRate;
-
 
 Result<int64_t> ParseStartDay(const std::string& date) {
   std::optional<TimeMs> t;
@@ -204,7 +203,8 @@ Result<GeneratorStats> GenerateFeed(const GeneratorOptions& options,
     WriteTruth(stats.anomalies, municipalities, first_day, *truth);
     if (!*truth) return Status::IoError("cannot write the anomalies");
   }
-  ZICHT_RETURN_IF_ERROR(feed::WriteFeed(options, municipalities, first_day, stats.anomalies, events, &stats));
+  ZICHT_RETURN_IF_ERROR(
+      feed::WriteFeed(options, municipalities, first_day, stats.anomalies, events, &stats));
   return stats;
 }
 

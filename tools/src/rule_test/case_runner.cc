@@ -78,8 +78,7 @@ RuleTestCaseResult CaseRunner::Run(const TestCase& c) {
   }
   events.reserve(static_cast<size_t>(planned));
   for (size_t i = 0; i < c.background.size(); ++i) {
-    GenerateBackground(c.background[i], plan_->municipalities(), static_cast<int>(i + 1),
-                       &events);
+    GenerateBackground(c.background[i], plan_->municipalities(), static_cast<int>(i + 1), &events);
   }
   events.insert(events.end(), c.events.begin(), c.events.end());
   std::stable_sort(events.begin(), events.end(), [](const EventItem& a, const EventItem& b) {
@@ -114,8 +113,7 @@ RuleTestCaseResult CaseRunner::Run(const TestCase& c) {
     d.source = std::string(r.header(connectors::kSourceHeader));
     simdjson::dom::element doc;
     std::string_view id;
-    if (!parser.parse(r.value).get(doc) && !doc["id"].get_string().get(id))
-      d.id = std::string(id);
+    if (!parser.parse(r.value).get(doc) && !doc["id"].get_string().get(id)) d.id = std::string(id);
     dead.push_back(std::move(d));
   }
   result.alerts = static_cast<int64_t>(got.size());
@@ -127,7 +125,7 @@ RuleTestCaseResult CaseRunner::Run(const TestCase& c) {
 }
 
 Status CaseRunner::Feed(const TestCase& c, const std::vector<EventItem>& events,
-            connectors::MemorySink* alerts, connectors::MemorySink* dead_letters) {
+                        connectors::MemorySink* alerts, connectors::MemorySink* dead_letters) {
   auto dir = TemporaryDirectory::Make("zicht-rules-test-");
   if (!dir.ok()) return dir.status();
   auto store = OpenRocksDbStateStore(dir->path());
@@ -158,7 +156,7 @@ Status CaseRunner::Feed(const TestCase& c, const std::vector<EventItem>& events,
 }
 
 std::string CaseRunner::Compare(const TestCase& c, const std::vector<GotAlert>& got,
-                    const std::vector<GotDeadLetter>& dead) {
+                                const std::vector<GotDeadLetter>& dead) {
   const MunicipalityTable& table = plan_->municipalities();
   std::string missing, other, unexpected, forbidden, dead_text;
   std::vector<bool> claimed(got.size(), false);
@@ -193,8 +191,8 @@ std::string CaseRunner::Compare(const TestCase& c, const std::vector<GotAlert>& 
       }
     }
     if (!times.empty()) {
-      missing += fmt::format("\n        {} fired for {} at other times: {}", x.rule,
-                             x.municipality, JoinNames(times));
+      missing += fmt::format("\n        {} fired for {} at other times: {}", x.rule, x.municipality,
+                             JoinNames(times));
     }
   }
   std::vector<bool> reported(got.size(), false);
@@ -250,8 +248,7 @@ std::string CaseRunner::Compare(const TestCase& c, const std::vector<GotAlert>& 
   std::string out;
   if (!missing.empty()) out += "\n    missing alerts (expected, not received):" + missing;
   if (!forbidden.empty()) out += "\n    alerts that expect_no_alerts forbids:" + forbidden;
-  if (!unexpected.empty())
-    out += "\n    unexpected alerts (received, not expected):" + unexpected;
+  if (!unexpected.empty()) out += "\n    unexpected alerts (received, not expected):" + unexpected;
   if (!dead_text.empty())
     out += "\n    dead letters (test events the engine rejected):" + dead_text;
   out += fmt::format("\n    received {} alert{}:", got.size(), got.size() == 1 ? "" : "s");

@@ -17,8 +17,8 @@ class CaseRunner {
   RuleTestCaseResult Run(const TestCase& c);
 
  private:
-  Status Feed(const TestCase& c, const std::vector<EventItem>& events, connectors::MemorySink* alerts,
-              connectors::MemorySink* dead_letters);
+  Status Feed(const TestCase& c, const std::vector<EventItem>& events,
+              connectors::MemorySink* alerts, connectors::MemorySink* dead_letters);
   // The failure report ("" when everything expected was received and nothing else).
   std::string Compare(const TestCase& c, const std::vector<GotAlert>& got,
                       const std::vector<GotDeadLetter>& dead);

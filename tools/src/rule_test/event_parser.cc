@@ -1,8 +1,7 @@
 // TestFileParser: events (inline, repeated, from files), backgrounds and evaluation times.
-#include "test_file_parser.h"
-
 #include <simdjson.h>
 
+#include "test_file_parser.h"
 #include "zicht/base/file.h"
 
 namespace zicht::tools::rule_test {
@@ -13,7 +12,8 @@ std::vector<BackgroundSpec> TestFileParser::ParseBackground(const Entry& e) {
   for (const YAML::Node& item : Items(e)) {
     BackgroundSpec b;
     b.line = diag_->Mark(item).line;
-    MapView m(*diag_, item, {"type", "per_1000_per_day", "from", "to", "fields", "except", "only"}, "a background");
+    MapView m(*diag_, item, {"type", "per_1000_per_day", "from", "to", "fields", "except", "only"},
+              "a background");
     const rules::EventTypeSpec* type = nullptr;
     if (const auto* t = m.Find("type")) {
       if (auto s = Text(*diag_, *t)) {
@@ -53,16 +53,13 @@ std::vector<BackgroundSpec> TestFileParser::ParseBackground(const Entry& e) {
     std::set<std::string> given;
     if (const auto* f = m.Find("fields")) {
       if (!f->value.IsMap()) {
-        diag_->Error(f->value_mark,
-                     "'fields' must be a mapping of field values");
+        diag_->Error(f->value_mark, "'fields' must be a mapping of field values");
       } else {
         MapView fm(*diag_, f->value, {}, "fields");
         for (const Entry& fe : fm.entries()) {
           given.insert(fe.key);
-          if (fe.key == "type" || fe.key == "id" || fe.key == "time" ||
-              fe.key == "municipality") {
-            diag_->Error(fe.key_mark,
-                         fmt::format("'{}' is set by the background itself", fe.key));
+          if (fe.key == "type" || fe.key == "id" || fe.key == "time" || fe.key == "municipality") {
+            diag_->Error(fe.key_mark, fmt::format("'{}' is set by the background itself", fe.key));
             continue;
           }
           std::vector<std::string> values;
@@ -79,9 +76,8 @@ std::vector<BackgroundSpec> TestFileParser::ParseBackground(const Entry& e) {
       for (const rules::FieldSpec& f : type->fields) {
         if (!f.optional && !given.count(f.name)) {
           diag_->Error(
-              item,
-              fmt::format("the background of {} needs a value for its field '{}' in 'fields'",
-                          type->type, f.name));
+              item, fmt::format("the background of {} needs a value for its field '{}' in 'fields'",
+                                type->type, f.name));
         }
       }
     }
@@ -116,7 +112,7 @@ void TestFileParser::CheckEventMunicipality(const YAML::Node& event) {
 }
 
 void TestFileParser::AddEvent(std::string json, std::optional<TimeMs> time, int line,
-              std::vector<EventItem>* out) {
+                              std::vector<EventItem>* out) {
   EventItem item;
   item.sort_time = time ? *time : (out->empty() ? kMinTime : out->back().sort_time);
   item.json = std::move(json);
@@ -183,8 +179,7 @@ void TestFileParser::ParseRepeat(const YAML::Node& item, std::vector<EventItem>*
   std::vector<std::pair<std::string, std::vector<YAML::Node>>> cycle;
   if (const auto* c = m.Find("cycle")) {
     if (!c->value.IsMap()) {
-      diag_->Error(c->value_mark,
-                   "'cycle' must map fields to lists of values");
+      diag_->Error(c->value_mark, "'cycle' must map fields to lists of values");
     } else {
       MapView cm(*diag_, c->value, {}, "cycle");
       for (const Entry& ce : cm.entries()) {
@@ -218,8 +213,8 @@ void TestFileParser::ParseRepeat(const YAML::Node& item, std::vector<EventItem>*
     };
     for (const Entry& f : fields.entries()) {
       key(f.key);
-      auto cyc = std::find_if(cycle.begin(), cycle.end(),
-                              [&](const auto& c) { return c.first == f.key; });
+      auto cyc =
+          std::find_if(cycle.begin(), cycle.end(), [&](const auto& c) { return c.first == f.key; });
       if (f.key == "time") {
         json += JsonString(FormatRfc3339(t));
       } else if (cyc != cycle.end()) {
@@ -295,8 +290,8 @@ void TestFileParser::ParseEvalAt(const Entry& e, std::vector<TimeMs>* out) {
       const auto* from = m.Find("from");
       const auto* to = m.Find("to");
       if (from == nullptr || to == nullptr) {
-        diag_->Error(
-            item, "an evaluation range needs 'from', 'to' and optionally 'every' (default 1d)");
+        diag_->Error(item,
+                     "an evaluation range needs 'from', 'to' and optionally 'every' (default 1d)");
         continue;
       }
       auto f = TimeOf(*diag_, *from, false);

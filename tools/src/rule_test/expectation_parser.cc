@@ -1,14 +1,15 @@
 // TestFileParser: expected alerts with their condition checks, no-alert ranges, dead letters.
 #include "test_file_parser.h"
-
 #include "zicht/engine/event.h"
 
 namespace zicht::tools::rule_test {
 
 ConditionCheck TestFileParser::ParseConditionCheck(const YAML::Node& node, int rule) {
   ConditionCheck c;
-  MapView m(*diag_, node, {"id", "indicator", "measure", "held", "observed_ge", "observed_gt", "observed_le",
-             "observed_lt", "count", "count_ge", "count_le"}, "a condition check");
+  MapView m(*diag_, node,
+            {"id", "indicator", "measure", "held", "observed_ge", "observed_gt", "observed_le",
+             "observed_lt", "count", "count_ge", "count_le"},
+            "a condition check");
   if (const auto* e = m.Find("id")) {
     if (auto t = Text(*diag_, *e)) c.id = *t;
   }
@@ -41,13 +42,12 @@ ConditionCheck TestFileParser::ParseConditionCheck(const YAML::Node& node, int r
                         (c.measure.empty() || rules::MeasureName(cs.measure) == c.measure));
     }
     if (!found && (!c.indicator.empty() || !c.id.empty())) {
-      std::string what = !c.id.empty() ? fmt::format("id '{}'", c.id)
-                                       : fmt::format("indicator '{}'", c.indicator);
+      std::string what =
+          !c.id.empty() ? fmt::format("id '{}'", c.id) : fmt::format("indicator '{}'", c.indicator);
       if (!c.measure.empty()) what += fmt::format(" and measure {}", c.measure);
-      diag_->Error(
-          node,
-          fmt::format("rule {} has no condition with {} (its conditions read {}{})", spec.id,
-                      what, JoinNames(indicators), ids.empty() ? "" : "; ids " + JoinNames(ids)));
+      diag_->Error(node, fmt::format("rule {} has no condition with {} (its conditions read {}{})",
+                                     spec.id, what, JoinNames(indicators),
+                                     ids.empty() ? "" : "; ids " + JoinNames(ids)));
     }
   }
   if (const auto* e = m.Find("held")) c.held = Bool(*diag_, *e);
@@ -64,8 +64,10 @@ ConditionCheck TestFileParser::ParseConditionCheck(const YAML::Node& node, int r
 AlertExpectation TestFileParser::ParseAlertExpectation(const YAML::Node& node) {
   AlertExpectation x;
   x.line = diag_->Mark(node).line;
-  MapView m(*diag_, node, {"rule", "pack", "municipality", "at", "from", "to", "count", "severity", "score_ge",
-             "score_le", "conditions", "evidence"}, "an expected alert");
+  MapView m(*diag_, node,
+            {"rule", "pack", "municipality", "at", "from", "to", "count", "severity", "score_ge",
+             "score_le", "conditions", "evidence"},
+            "an expected alert");
   const auto* rule = m.Find("rule");
   if (rule == nullptr) diag_->Error(node, "an expected alert needs 'rule'");
   const bool rule_ok = CheckRule(rule, m.Find("pack"), &x.rule, &x.pack);
@@ -88,8 +90,7 @@ AlertExpectation TestFileParser::ParseAlertExpectation(const YAML::Node& node) {
         names.emplace_back(rules::SeverityName(static_cast<rules::Severity>(i)));
       }
       if (std::find(names.begin(), names.end(), *t) == names.end()) {
-        diag_->Error(e->value,
-                     yaml::UnknownName("severity", *t, names));
+        diag_->Error(e->value, yaml::UnknownName("severity", *t, names));
       }
     }
   }
@@ -108,7 +109,8 @@ AlertExpectation TestFileParser::ParseAlertExpectation(const YAML::Node& node) {
 NoAlertExpectation TestFileParser::ParseNoAlert(const YAML::Node& node) {
   NoAlertExpectation x;
   x.line = diag_->Mark(node).line;
-  MapView m(*diag_, node, {"rule", "pack", "municipality", "at", "from", "to"}, "an expectation of no alerts");
+  MapView m(*diag_, node, {"rule", "pack", "municipality", "at", "from", "to"},
+            "an expectation of no alerts");
   CheckRule(m.Find("rule"), m.Find("pack"), &x.rule, &x.pack);
   if (const auto* e = m.Find("municipality")) {
     if (e->value.IsScalar()) {

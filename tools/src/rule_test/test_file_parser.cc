@@ -5,7 +5,8 @@
 
 namespace zicht::tools::rule_test {
 
-TestFileParser::TestFileParser(const std::string& path, const RuleTestOptions& options, yaml::Diagnostics* diagnostics)
+TestFileParser::TestFileParser(const std::string& path, const RuleTestOptions& options,
+                               yaml::Diagnostics* diagnostics)
     : path_(path), options_(options), diag_(diagnostics) {
   dir_ = fs::path(path).parent_path();
 }
@@ -18,15 +19,17 @@ bool TestFileParser::LoadHeader(const YAML::Node& root) {
                              KindOf(root)));
     return false;
   }
-  root_ = std::make_unique<MapView>(*diag_, root, std::initializer_list<std::string_view>{"rule_files", "municipalities", "allowed_lateness",
-                                              "background", "tests"}, "the test file");
+  root_ = std::make_unique<MapView>(
+      *diag_, root,
+      std::initializer_list<std::string_view>{"rule_files", "municipalities", "allowed_lateness",
+                                              "background", "tests"},
+      "the test file");
   const MapView& m = *root_;
   std::vector<std::string> packs;
   if (const auto* e = m.Find("rule_files")) {
     for (const YAML::Node& v : ScalarList(*diag_, *e)) packs.push_back(Resolve(v.Scalar()));
   } else {
-    diag_->Error(root,
-                 "missing 'rule_files': the rule pack(s) under test, relative to this file");
+    diag_->Error(root, "missing 'rule_files': the rule pack(s) under test, relative to this file");
   }
   std::string municipalities;
   if (const auto* e = m.Find("municipalities")) {
@@ -88,8 +91,7 @@ std::vector<TestCase> TestFileParser::ParseCases() {
   std::vector<TestCase> cases;
   const auto* tests = root_->Find("tests");
   if (!tests->value.IsSequence() || tests->value.size() == 0) {
-    diag_->Error(tests->value_mark,
-                 "'tests' must be a non-empty list of test cases");
+    diag_->Error(tests->value_mark, "'tests' must be a non-empty list of test cases");
     return cases;
   }
   std::set<std::string> names;
@@ -163,7 +165,7 @@ int TestFileParser::RuleIndex(const std::string& rule, const std::string& pack) 
 }
 
 bool TestFileParser::CheckRule(const Entry* rule, const Entry* pack, std::string* rule_out,
-               std::string* pack_out) {
+                               std::string* pack_out) {
   if (pack != nullptr) {
     if (auto t = Text(*diag_, *pack)) {
       *pack_out = *t;
@@ -174,8 +176,8 @@ bool TestFileParser::CheckRule(const Entry* rule, const Entry* pack, std::string
         found = found || p.name == *t;
       }
       if (!found) {
-        diag_->Error(pack->value, fmt::format("no pack named '{}' is under test{} (packs: {})",
-                                              *t, DidYouMean(*t, names), JoinNames(names)));
+        diag_->Error(pack->value, fmt::format("no pack named '{}' is under test{} (packs: {})", *t,
+                                              DidYouMean(*t, names), JoinNames(names)));
         return false;
       }
     }
@@ -187,8 +189,8 @@ bool TestFileParser::CheckRule(const Entry* rule, const Entry* pack, std::string
   if (RuleIndex(*t, *pack_out) < 0) {
     std::vector<std::string> names;
     for (const RuleDef& r : plan_->rules()) names.push_back(r.spec->id);
-    diag_->Error(rule->value, fmt::format("no rule '{}' in the packs under test{} (rules: {})",
-                                          *t, DidYouMean(*t, names), JoinNames(names)));
+    diag_->Error(rule->value, fmt::format("no rule '{}' in the packs under test{} (rules: {})", *t,
+                                          DidYouMean(*t, names), JoinNames(names)));
     return false;
   }
   return true;
@@ -222,11 +224,15 @@ void TestFileParser::ParseRange(const MapView& m, TimeMs* from, TimeMs* to) {
   if (*from > *to) diag_->Error(m.mark(), "'from' is after 'to'");
 }
 
-TestCase TestFileParser::ParseCase(const YAML::Node& node, const std::vector<BackgroundSpec>& file_background) {
+TestCase TestFileParser::ParseCase(const YAML::Node& node,
+                                   const std::vector<BackgroundSpec>& file_background) {
   TestCase c;
   c.line = diag_->Mark(node).line;
-  MapView m(*diag_, node, {"name", "background", "events", "events_file", "eval_at", "expect_alerts",
-       "expect_no_alerts", "expect_dead_letters", "ignore_other_alerts", "ignore_alerts_before"}, "a test case");
+  MapView m(
+      *diag_, node,
+      {"name", "background", "events", "events_file", "eval_at", "expect_alerts",
+       "expect_no_alerts", "expect_dead_letters", "ignore_other_alerts", "ignore_alerts_before"},
+      "a test case");
   if (const auto* e = m.Find("name")) {
     if (auto t = Text(*diag_, *e)) c.name = *t;
   } else {
@@ -243,15 +249,13 @@ TestCase TestFileParser::ParseCase(const YAML::Node& node, const std::vector<Bac
   }
   if (const auto* e = m.Find("eval_at")) ParseEvalAt(*e, &c.eval_at);
   if (const auto* e = m.Find("expect_alerts")) {
-    for (const YAML::Node& item : Items(*e))
-      c.expect_alerts.push_back(ParseAlertExpectation(item));
+    for (const YAML::Node& item : Items(*e)) c.expect_alerts.push_back(ParseAlertExpectation(item));
   }
   if (const auto* e = m.Find("expect_no_alerts")) {
     for (const YAML::Node& item : Items(*e)) c.expect_no_alerts.push_back(ParseNoAlert(item));
   }
   if (const auto* e = m.Find("expect_dead_letters")) {
-    for (const YAML::Node& item : Items(*e))
-      c.expect_dead_letters.push_back(ParseDeadLetter(item));
+    for (const YAML::Node& item : Items(*e)) c.expect_dead_letters.push_back(ParseDeadLetter(item));
   }
   if (const auto* e = m.Find("ignore_other_alerts")) {
     if (auto b = Bool(*diag_, *e)) c.ignore_other_alerts = *b;
@@ -268,8 +272,7 @@ TestCase TestFileParser::ParseCase(const YAML::Node& node, const std::vector<Bac
 std::vector<YAML::Node> TestFileParser::Items(const Entry& e) {
   std::vector<YAML::Node> out;
   if (!e.value.IsSequence()) {
-    diag_->Error(e.value_mark,
-                 fmt::format("'{}' must be a list, not {}", e.key, KindOf(e.value)));
+    diag_->Error(e.value_mark, fmt::format("'{}' must be a list, not {}", e.key, KindOf(e.value)));
     return out;
   }
   for (const YAML::Node& item : e.value) {

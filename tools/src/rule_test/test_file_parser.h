@@ -12,7 +12,8 @@ namespace zicht::tools::rule_test {
 class TestFileParser {
  public:
   // `diagnostics` receives every error; it outlives the parser.
-  TestFileParser(const std::string& path, const RuleTestOptions& options, yaml::Diagnostics* diagnostics);
+  TestFileParser(const std::string& path, const RuleTestOptions& options,
+                 yaml::Diagnostics* diagnostics);
 
   // Everything up to the plan; false when the file or its packs are invalid.
   bool LoadHeader(const YAML::Node& root);

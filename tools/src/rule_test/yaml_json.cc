@@ -1,6 +1,5 @@
 // YAML values of a test file as JSON event text, and the scalar helpers.
 #include "test_case.h"
-
 #include "zicht/base/json_writer.h"
 
 namespace zicht::tools::rule_test {

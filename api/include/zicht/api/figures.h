@@ -16,8 +16,8 @@ struct IndicatorFigures {
   int indicator = -1;
   bool live = false;  // this instance's live window; false: the national snapshot
   int64_t count = 0;  // events counted (share: all events of the type)
-  double value, rate, national_rate, national_ratio, national_zscore, poisson_p, percentile, trend_ratio,
-      expected;
+  double value, rate, national_rate, national_ratio, national_zscore, poisson_p, percentile,
+      trend_ratio, expected;
 };
 
 // Every indicator of the plan for one municipality, in indicator order.

@@ -25,7 +25,9 @@ class Clock {
 const Clock& SystemClock();
 
 // The clock itself when given, else SystemClock().
-inline const Clock& ClockOr(const Clock* clock) { return clock != nullptr ? *clock : SystemClock(); }
+inline const Clock& ClockOr(const Clock* clock) {
+  return clock != nullptr ? *clock : SystemClock();
+}
 
 // A clock that moves only when told to. Thread-safe (reads may race with a
 // test advancing it; both clocks are plain atomics).

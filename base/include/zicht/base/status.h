@@ -15,10 +15,10 @@ enum class StatusCode {
   kInvalidArgument,  // bad input or configuration; callers report it and go on
   kNotFound,
   kIoError,
-  kCorruption,       // persisted state that cannot be decoded
-  kTryAgain,         // transient: retry later (broker down, queue full)
-  kAborted,          // shutdown or cancellation
-  kInternal,         // a bug: logged and counted, never input-dependent
+  kCorruption,  // persisted state that cannot be decoded
+  kTryAgain,    // transient: retry later (broker down, queue full)
+  kAborted,     // shutdown or cancellation
+  kInternal,    // a bug: logged and counted, never input-dependent
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -29,7 +29,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return {}; }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
@@ -52,7 +54,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).ok() && "Result built from an OK status");
   }
@@ -76,8 +78,8 @@ class [[nodiscard]] Result {
 
 }  // namespace zicht
 
-#define ZICHT_RETURN_IF_ERROR(expr)            \
-  do {                                          \
-    ::zicht::Status zicht_status_ = (expr);     \
+#define ZICHT_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::zicht::Status zicht_status_ = (expr);        \
     if (!zicht_status_.ok()) return zicht_status_; \
   } while (false)

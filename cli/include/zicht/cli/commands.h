@@ -8,7 +8,6 @@
 
 namespace zicht::cli {
 
-
 struct RunCommandOptions {
   std::string config_path;
 };

@@ -24,7 +24,8 @@ class DedupIndex {
   // Minute (since the epoch) at which `key` was accepted, or kAbsent.
   static constexpr int32_t kAbsent = INT32_MIN;
   static int32_t Minute(TimeMs t) {
-    return static_cast<int32_t>(std::clamp<int64_t>(FloorDiv(t, kMsPerMinute), INT32_MIN + 1, INT32_MAX));
+    return static_cast<int32_t>(
+        std::clamp<int64_t>(FloorDiv(t, kMsPerMinute), INT32_MIN + 1, INT32_MAX));
   }
 
   // Starts loading the slot of `key` into the cache (the lookup follows later).

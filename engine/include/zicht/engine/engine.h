@@ -18,8 +18,8 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -29,8 +29,8 @@
 #include "zicht/connectors/record.h"
 #include "zicht/connectors/record_sink.h"
 #include "zicht/engine/decoder.h"
-#include "zicht/engine/national_baseline.h"
 #include "zicht/engine/measures.h"
+#include "zicht/engine/national_baseline.h"
 #include "zicht/engine/plan.h"
 #include "zicht/engine/state_keys.h"
 #include "zicht/engine/state_store.h"
@@ -94,7 +94,7 @@ struct EngineStats {
   int64_t alerts = 0;
   int64_t evaluations = 0;
   int64_t commits = 0;
-  int64_t skipped_replayed = 0;  // records applied before a restart, read again
+  int64_t skipped_replayed = 0;           // records applied before a restart, read again
   int64_t national_version_mismatch = 0;  // snapshots from another rule set
   int64_t held_back = 0;  // events that waited for other partitions' national figures
   int64_t plan_replacements = 0;
@@ -201,7 +201,9 @@ class Engine {
   // Alerts and dead letters committed but not yet acknowledged by their sink.
   size_t outbox_pending() const;
   const Plan& plan() const { return *plan_; }
-  int PartitionOf(int municipality) const { return partition_of_[static_cast<size_t>(municipality)]; }
+  int PartitionOf(int municipality) const {
+    return partition_of_[static_cast<size_t>(municipality)];
+  }
 
  private:
   enum class Outcome { kDone, kHeldBack };

@@ -62,7 +62,7 @@ struct FieldValue {
   bool present = false;
   double number = 0;
   bool boolean = false;
-  std::string_view text;  // strings; valid until the next decode
+  std::string_view text;     // strings; valid until the next decode
   int16_t value_index = -1;  // index into FieldSchema::values for enumerated strings
 };
 

@@ -28,10 +28,10 @@ struct MeasureInput {
 
 // The numbers behind one condition; NaN where undefined.
 struct MeasureResult {
-  double observed;       // the measure; NaN when it cannot be computed
-  int64_t count = 0;     // events counted (min_events); 0 for reference indicators
-  double expected;       // count/share indicators with a national figure
-  double rate;           // municipality rate (or share / mean / value)
+  double observed;    // the measure; NaN when it cannot be computed
+  int64_t count = 0;  // events counted (min_events); 0 for reference indicators
+  double expected;    // count/share indicators with a national figure
+  double rate;        // municipality rate (or share / mean / value)
   bool reference = false;
 };
 

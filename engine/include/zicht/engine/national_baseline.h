@@ -21,14 +21,14 @@ namespace zicht::engine {
 
 // National figures of one indicator at one final bucket.
 struct NationalFigures {
-  bool valid = false;       // false: the national rate is 0 or undefined
-  double rate = 0;          // national rate per `per` (count, sum), share, mean or value
+  bool valid = false;  // false: the national rate is 0 or undefined
+  double rate = 0;     // national rate per `per` (count, sum), share, mean or value
   int64_t total_match = 0;
   int64_t total_all = 0;
   FixedSum total_sum = 0;
-  std::vector<double> rate_of;      // per municipality (global index), NaN if undefined
-  std::vector<WindowAgg> agg_of;    // per municipality: its final window
-  std::vector<double> sorted_rates; // defined rates, ascending (percentile)
+  std::vector<double> rate_of;       // per municipality (global index), NaN if undefined
+  std::vector<WindowAgg> agg_of;     // per municipality: its final window
+  std::vector<double> sorted_rates;  // defined rates, ascending (percentile)
 };
 
 // Rate of a municipality from its window aggregate (NaN when undefined).

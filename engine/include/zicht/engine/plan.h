@@ -25,10 +25,10 @@ using reference::MunicipalityTablePtr;
 struct CompiledFilter {
   int field = -1;
   rules::FieldType type = rules::FieldType::kString;
-  uint64_t value_mask = 0;             // enumerated strings: bit i = values[i] accepted
-  std::vector<std::string> strings;    // free strings
+  uint64_t value_mask = 0;           // enumerated strings: bit i = values[i] accepted
+  std::vector<std::string> strings;  // free strings
   std::vector<double> numbers;
-  int bool_mask = 0;                   // bit 0 false, bit 1 true
+  int bool_mask = 0;  // bit 0 false, bit 1 true
 
   bool Matches(const FieldValue& v) const;
 };
@@ -39,37 +39,39 @@ struct CompiledFilter {
 __extension__ typedef __int128 FixedSum;  // __extension__: GCC/Clang builtin type
 inline constexpr double kFixedScale = 1e6;
 FixedSum ToFixed(double v);
-inline double FromFixed(FixedSum s) { return static_cast<double>(s) / kFixedScale; }
+inline double FromFixed(FixedSum s) {
+  return static_cast<double>(s) / kFixedScale;
+}
 
 // What is counted per (municipality, bucket): events of a type that pass the
 // filters, all events of the type, and the sum of a field over the passing ones.
 struct SeriesDef {
-  uint64_t key = 0;          // stable across reloads: hash of the normalised definition
-  std::string description;   // "property_sale where buyer_type in [company, foreign_company] /day"
+  uint64_t key = 0;         // stable across reloads: hash of the normalised definition
+  std::string description;  // "property_sale where buyer_type in [company, foreign_company] /day"
   int event_type = -1;
   std::vector<CompiledFilter> filters;
   int sum_field = -1;
-  bool count_all = false;    // some share indicator needs the denominator
+  bool count_all = false;  // some share indicator needs the denominator
   bool hours = false;
   TimeMs bucket_ms = kMsPerDay;
-  int64_t retention = 0;     // buckets kept
+  int64_t retention = 0;  // buckets kept
   std::vector<int> indicators;
-  std::vector<int> rules;        // rules reading an indicator of this series
-  std::vector<int> share_rules;  // rules reading a share indicator of it (an event
-                                 // that fails the filter still updates those)
+  std::vector<int> rules;             // rules reading an indicator of this series
+  std::vector<int> share_rules;       // rules reading a share indicator of it (an event
+                                      // that fails the filter still updates those)
   std::vector<int> share_indicators;  // its share indicators
 };
 
 struct IndicatorDef {
   int index = 0;  // == position in Plan::indicators, == RuleSet indicator index
   const rules::IndicatorSpec* spec = nullptr;
-  std::string key;  // "pack/indicator"
-  int series = -1;  // -1 for reference indicators
-  int64_t window = 0;   // buckets
-  int windows = 1;      // 5 when trend_ratio is read (current + 4 previous)
+  std::string key;     // "pack/indicator"
+  int series = -1;     // -1 for reference indicators
+  int64_t window = 0;  // buckets
+  int windows = 1;     // 5 when trend_ratio is read (current + 4 previous)
   rules::Aggregate aggregate = rules::Aggregate::kCount;
   double per = 1000;
-  int reference = -1;   // index into Plan::reference_values
+  int reference = -1;  // index into Plan::reference_values
   // (rule, condition) pairs that read this indicator.
   std::vector<std::pair<int, int>> conditions;
 };
@@ -79,7 +81,7 @@ struct RuleDef {
   std::string pack;
   std::vector<int> condition_indicator;
   std::vector<int> series;  // distinct series behind its indicators (evidence)
-  int condition_base = 0;  // index of its first condition among all rules' conditions
+  int condition_base = 0;   // index of its first condition among all rules' conditions
 };
 
 // Values of the reference (table) indicators per municipality.

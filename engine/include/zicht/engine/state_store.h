@@ -16,12 +16,12 @@ namespace zicht::engine {
 
 // Column families; the key layout of each is documented in docs/state.md.
 enum class Family : uint8_t {
-  kMeta = 0,      // engine and per-partition metadata: clock, offsets, formats
-  kBuckets,       // per (partition, series, bucket, municipality): counts and sums
-  kEvidence,      // per (partition, series, municipality): recent event ids
-  kTimers,        // per (partition, rule, municipality): `for` / `cooldown` memory
-  kDedup,         // per (partition, day, hash(type, id)): accepted event time
-  kOutbox,        // per sequence: alerts and dead letters not yet delivered
+  kMeta = 0,  // engine and per-partition metadata: clock, offsets, formats
+  kBuckets,   // per (partition, series, bucket, municipality): counts and sums
+  kEvidence,  // per (partition, series, municipality): recent event ids
+  kTimers,    // per (partition, rule, municipality): `for` / `cooldown` memory
+  kDedup,     // per (partition, day, hash(type, id)): accepted event time
+  kOutbox,    // per sequence: alerts and dead letters not yet delivered
 };
 inline constexpr int kFamilyCount = 6;
 std::string_view FamilyName(Family f);
@@ -65,7 +65,7 @@ class StateBatch {
 };
 
 struct StateStoreStats {
-  uint64_t live_data_bytes = 0;         // estimate of live SST data
+  uint64_t live_data_bytes = 0;  // estimate of live SST data
   uint64_t total_sst_bytes = 0;
   uint64_t memtable_bytes = 0;
   uint64_t pending_compaction_bytes = 0;

@@ -40,9 +40,7 @@ class WindowStore {
 
   const std::vector<int>& municipalities() const { return municipalities_; }
   // Local index of a global municipality index, -1 when not owned.
-  int Local(int municipality) const {
-    return local_of_[static_cast<size_t>(municipality)];
-  }
+  int Local(int municipality) const { return local_of_[static_cast<size_t>(municipality)]; }
 
   bool has_clock() const { return has_clock_; }
   bool series_hours(int series) const { return series_[static_cast<size_t>(series)].hours; }
@@ -60,8 +58,7 @@ class WindowStore {
   int64_t final_bucket(bool hours) const { return final_[hours]; }
   // Lowest bucket still kept for a series.
   int64_t oldest_bucket(int series) const {
-    return current_[series_hours(series)] -
-           series_[static_cast<size_t>(series)].retention + 1;
+    return current_[series_hours(series)] - series_[static_cast<size_t>(series)].retention + 1;
   }
 
   // Counts one event in `bucket` (which must lie in [oldest, current]).

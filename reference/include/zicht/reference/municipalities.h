@@ -30,7 +30,7 @@ class MunicipalityTable {
   // populations are errors.
   static Result<std::shared_ptr<const MunicipalityTable>> Load(const std::string& path);
   static Result<std::shared_ptr<const MunicipalityTable>> FromRows(std::vector<Municipality> rows,
-                                                                  std::string source = {});
+                                                                   std::string source = {});
 
   size_t size() const { return rows_.size(); }
   const Municipality& at(size_t index) const { return rows_[index]; }

@@ -19,10 +19,10 @@ struct KafkaSourceConfig {
   std::vector<std::string> topics{"zicht.events"};
   std::string group_id = "zicht";
   std::map<std::string, std::string> properties;  // passed to librdkafka as is
-  bool stop_at_end = false;   // benchmarks: exit once the end offsets seen at start are reached
-  bool changelog = true;      // mirror state to a compacted changelog topic
-  std::string changelog_topic;  // default "<group_id>.changelog"
-  std::string national_topic;   // default "<group_id>.national"
+  bool stop_at_end = false;       // benchmarks: exit once the end offsets seen at start are reached
+  bool changelog = true;          // mirror state to a compacted changelog topic
+  std::string changelog_topic;    // default "<group_id>.changelog"
+  std::string national_topic;     // default "<group_id>.national"
   TimeMs idle_timeout_ms = 5000;  // a partition without events this long is moved on
 };
 
@@ -34,22 +34,22 @@ struct FileSourceConfig {
 struct SinkConfig {
   enum class Kind { kNone, kFile, kKafka };
   Kind kind = Kind::kNone;
-  std::string path;   // file
-  std::string topic;  // kafka
+  std::string path;                               // file
+  std::string topic;                              // kafka
   std::map<std::string, std::string> properties;  // kafka producer extras
-  bool print = false;  // also print a line per record on standard output
+  bool print = false;                             // also print a line per record on standard output
 };
 
 struct HttpConfig {
   bool enabled = true;
   std::string bind = "0.0.0.0";
   int port = 9464;
-  bool api = true;               // the read-only JSON API and the dashboard
+  bool api = true;  // the read-only JSON API and the dashboard
   bool api_localhost_only = false;
   std::string admin_token_file;  // bearer token for POST /api/v1/rules/reload
   std::string admin_token_env = "ZICHT_ADMIN_TOKEN";
-  int disclosure_min_count = 5;  // counts below this are never shown exactly
-  int64_t ready_max_lag = 10000; // /readyz fails while consumer lag is higher
+  int disclosure_min_count = 5;   // counts below this are never shown exactly
+  int64_t ready_max_lag = 10000;  // /readyz fails while consumer lag is higher
 };
 
 struct EngineConfig {
@@ -67,18 +67,18 @@ struct EngineConfig {
   HttpConfig http;
   TimeMs allowed_lateness_ms = kMsPerDay;
   TimeMs dedup_horizon_ms = 7 * kMsPerDay;
-  int national_lag_days = 0;      // engine::EngineOptions::national_lag_days
-  bool watch_rules = true;        // reload changed rule packs and reference files
+  int national_lag_days = 0;  // engine::EngineOptions::national_lag_days
+  bool watch_rules = true;    // reload changed rule packs and reference files
   TimeMs watch_interval_ms = 2000;
-  bool exit_at_end = false;       // file source: exit once the input is processed
+  bool exit_at_end = false;  // file source: exit once the input is processed
   std::string log_level = "info";
 };
 
 // One configuration property, as documented.
 struct ConfigProperty {
-  std::string key;          // "source.kafka.bootstrap_servers"
-  std::string type;         // "string", "duration", "int", "bool", "list", "map"
-  std::string default_text; // as written in docs
+  std::string key;           // "source.kafka.bootstrap_servers"
+  std::string type;          // "string", "duration", "int", "bool", "list", "map"
+  std::string default_text;  // as written in docs
   std::string description;
   bool needs_restart = true;
 };

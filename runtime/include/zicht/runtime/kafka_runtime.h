@@ -18,10 +18,10 @@
 #include "zicht/connectors/kafka_source.h"
 #include "zicht/connectors/kafka_topic_reader.h"
 #include "zicht/connectors/kafka_transactional_producer.h"
-#include "zicht/runtime/changelog_state_store.h"
-#include "zicht/runtime/config.h"
 #include "zicht/engine/engine.h"
 #include "zicht/engine/probe.h"
+#include "zicht/runtime/changelog_state_store.h"
+#include "zicht/runtime/config.h"
 
 namespace zicht::runtime {
 
@@ -34,7 +34,8 @@ class KafkaRuntime : public connectors::RebalanceListener, public ChangelogWrite
  public:
   // Checks the input topic (its partition count decides municipality
   // ownership) and creates missing output, changelog and national topics.
-  static Result<std::unique_ptr<KafkaRuntime>> Create(const EngineConfig& config, engine::StateStore* store);
+  static Result<std::unique_ptr<KafkaRuntime>> Create(const EngineConfig& config,
+                                                      engine::StateStore* store);
   ~KafkaRuntime() override;
 
   int partitions() const { return partitions_; }
@@ -44,7 +45,8 @@ class KafkaRuntime : public connectors::RebalanceListener, public ChangelogWrite
   // Joins the group. The engine is used from the rebalance callbacks, which
   // run inside Poll on this thread. With a changelog, `engine_store` (the
   // store the engine writes through) mirrors every write to it from now on.
-  Status Start(engine::Engine* engine, engine::EngineProbe* probe, ChangelogStateStore* engine_store);
+  Status Start(engine::Engine* engine, engine::EngineProbe* probe,
+               ChangelogStateStore* engine_store);
   // Next records (empty on timeout). TryAgain-free: errors are survived and
   // counted by the source.
   Status Poll(std::vector<connectors::SourceRecord>* batch, std::chrono::milliseconds timeout);
@@ -91,7 +93,7 @@ class KafkaRuntime : public connectors::RebalanceListener, public ChangelogWrite
   connectors::KafkaSinkPtr national_out_;
   connectors::KafkaTopicReaderPtr national_in_;
   uint64_t national_seq_ = 0;
-  std::map<int32_t, int64_t> end_offsets_;  // stop_at_end
+  std::map<int32_t, int64_t> end_offsets_;      // stop_at_end
   std::map<int32_t, int64_t> last_event_wall_;  // partition -> steady ms of its last record
   std::vector<int32_t> paused_;
   std::vector<RestoreStats> restores_;

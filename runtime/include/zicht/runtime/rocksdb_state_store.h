@@ -13,10 +13,10 @@ namespace zicht::runtime {
 using engine::StateStorePtr;
 
 struct RocksDbOptions {
-  size_t block_cache_bytes = 32u << 20;   // shared LRU block cache (default 32 MiB)
-  size_t write_buffer_bytes = 16u << 20;  // per column family memtable (default 16 MiB)
+  size_t block_cache_bytes = 32u << 20;      // shared LRU block cache (default 32 MiB)
+  size_t write_buffer_bytes = 16u << 20;     // per column family memtable (default 16 MiB)
   size_t memtable_budget_bytes = 48u << 20;  // all memtables together (default 48 MiB)
-  bool sync_writes = false;  // fsync each commit; the WAL already survives kill -9
+  bool sync_writes = false;                  // fsync each commit; the WAL already survives kill -9
   bool create_if_missing = true;
 };
 

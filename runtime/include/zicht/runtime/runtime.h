@@ -14,8 +14,8 @@
 #include <string>
 
 #include "zicht/base/status.h"
-#include "zicht/runtime/config.h"
 #include "zicht/engine/engine.h"
+#include "zicht/runtime/config.h"
 
 namespace zicht::monitoring {
 class HttpServer;
@@ -34,8 +34,8 @@ struct ReloadOutcome {
 struct RuntimeStatus {
   bool rules_loaded = false;
   bool state_restored = false;
-  bool input_done = false;     // a finite file source has been processed
-  int64_t consumer_lag = -1;   // Kafka: sum over assigned partitions; -1 unknown
+  bool input_done = false;    // a finite file source has been processed
+  int64_t consumer_lag = -1;  // Kafka: sum over assigned partitions; -1 unknown
   std::string rule_set_version;
 };
 
@@ -57,7 +57,8 @@ class EngineRuntime {
 
   // Runs `task` on the engine thread between records and waits up to
   // `timeout` for it. TryAgain when the engine thread did not get to it.
-  Status RunOnEngineThread(const std::function<void(engine::Engine&)>& task, std::chrono::milliseconds timeout);
+  Status RunOnEngineThread(const std::function<void(engine::Engine&)>& task,
+                           std::chrono::milliseconds timeout);
   // Reloads now (on the engine thread) and reports the outcome.
   ReloadOutcome ReloadNow(std::chrono::milliseconds timeout);
 

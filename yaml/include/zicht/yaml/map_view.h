@@ -134,7 +134,9 @@ std::optional<E> Enum(Diagnostics& d, const Entry& e, const Named<E> (&table)[N]
   auto t = Text(d, e);
   if (!t) return std::nullopt;
   auto v = Lookup(table, *t);
-  if (!v) d.Error(e.value_mark, UnknownName(what.empty() ? std::string_view(e.key) : what, *t, NamesOf(table)));
+  if (!v)
+    d.Error(e.value_mark,
+            UnknownName(what.empty() ? std::string_view(e.key) : what, *t, NamesOf(table)));
   return v;
 }
 
