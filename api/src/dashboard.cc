@@ -28,7 +28,7 @@ Status InstallDashboard(monitoring::HttpServer& server, bool local_only) {
     assets[path] = {type, std::string(reinterpret_cast<const char*>(data), size)};
   }
   if (assets.find("/index.html") == assets.end()) {
-    return Status::Internal("dashboard: index.html is not embedded (see engine/CMakeLists.txt)");
+    return Status::Internal("dashboard: index.html is not embedded (see api/CMakeLists.txt)");
   }
   if (!local_only) return server.ServeStatic("", std::move(assets));
   // http.api_localhost_only: the page is refused to other clients, as the API

@@ -105,7 +105,7 @@ Result<ResponseFormat> RequestedFormat(const HttpRequest& req) {
 
 Status InstallApiRoutes(monitoring::HttpServer& server, const RouteOptions& options,
                         EngineCall call) {
-  auto route = [&](const char* pattern, Handler fn) {
+  auto route = [&](const char* pattern, const Handler& fn) {
     return server.Route("GET", pattern, [options, call, fn](const HttpRequest& req) {
       if (options.local_only && !req.from_loopback()) return LocalOnly();
       return Serve(options, call, req, fn);
@@ -113,7 +113,7 @@ Status InstallApiRoutes(monitoring::HttpServer& server, const RouteOptions& opti
   };
   // A view a spreadsheet can take: JSON or CSV of the same figures. Errors
   // (also a bad ?format=) are JSON whatever was asked for.
-  auto exportable = [&](const char* pattern, Handler json, Handler csv) {
+  auto exportable = [&](const char* pattern, const Handler& json, const Handler& csv) {
     return server.Route("GET", pattern, [options, call, json, csv](const HttpRequest& req) {
       if (options.local_only && !req.from_loopback()) return LocalOnly();
       const Result<ResponseFormat> format = RequestedFormat(req);

@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <cstddef>
+
 namespace zicht {
 
 std::string Sha256Hex(std::string_view data) {
@@ -11,7 +13,7 @@ std::string Sha256Hex(std::string_view data) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(static_cast<size_t>(len) * 2, '0');
   for (unsigned int i = 0; i < len; ++i) {
-    out[2 * i] = kHex[digest[i] >> 4];
+    out[2 * static_cast<size_t>(i)] = kHex[digest[i] >> 4];
     out[2 * i + 1] = kHex[digest[i] & 0xF];
   }
   return out;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstddef>
+
 namespace zicht {
 namespace {
 
@@ -161,7 +163,7 @@ std::optional<Duration> ParseDuration(std::string_view s) {
     default:
       return std::nullopt;
   }
-  if (d.ms() / kMsPerDay > 100 * 366) return std::nullopt;  // > 100 years: a typo
+  if (d.ms() / kMsPerDay > int64_t{100} * 366) return std::nullopt;  // > 100 years: a typo
   return d;
 }
 

@@ -216,6 +216,7 @@ class KafkaSourceImpl final : public KafkaSource, public RdKafka::RebalanceCb {
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
     std::vector<int32_t> ids;
+    ids.reserve(partitions.size());
     for (RdKafka::TopicPartition* tp : partitions) ids.push_back(tp->partition());
     if (ids.empty()) {
       // Cooperative rebalances end with an empty assignment; librdkafka still

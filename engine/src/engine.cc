@@ -26,7 +26,7 @@ std::string SourceOf(const connectors::SourceRecord& record, const std::string& 
 
 Engine::Engine(PlanPtr plan, StateStore* store, connectors::RecordSink* alerts,
                connectors::RecordSink* dead_letters, EngineOptions options, EngineProbe* probe)
-    : store_(store), options_(std::move(options)), probe_(probe), clock_(ClockOr(options_.clock)) {
+    : store_(store), options_(options), probe_(probe), clock_(ClockOr(options_.clock)) {
   static EngineProbe null_probe;
   if (probe_ == nullptr) probe_ = &null_probe;
   OutboxOptions outbox;

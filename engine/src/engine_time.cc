@@ -1,6 +1,7 @@
 // Engine, event time: clocks that move, idle partitions moved on, and the
 // events the national barrier holds back released as figures complete.
 #include <algorithm>
+#include <cstddef>
 
 #include "national_barrier.h"
 #include "partition_state.h"
@@ -36,7 +37,8 @@ bool Engine::AdvanceClock(PartitionState& part, TimeMs now) {
     const int64_t target_final = FloorDiv(now - options_.allowed_lateness_ms, step) - 1;
     // A jump far ahead (a clock error upstream) steps only through the last
     // buckets that anyone can still ask for, not through years of them.
-    const int64_t keep = (hours ? 24 : 1) * (kReloadHistoryDays + options_.national_lag_days + 64);
+    const int64_t keep =
+        int64_t{hours ? 24 : 1} * (kReloadHistoryDays + options_.national_lag_days + 64);
     for (int64_t f = std::max(ws.final_bucket(hours) + 1, target_final - keep); f < target_final;
          ++f) {
       ws.Advance((f + 1) * step + options_.allowed_lateness_ms);

@@ -52,7 +52,8 @@ int64_t CriticalCountGuess(double lambda, double p) {
     double z = std::sqrt(-2.0 * std::log(clamped));
     q = lambda + z * std::sqrt(lambda);
   }
-  if (q >= static_cast<double>(kSearchLimit / 2)) return kSearchLimit / 2;
+  constexpr int64_t kHalfLimit = kSearchLimit / 2;
+  if (q >= static_cast<double>(kHalfLimit)) return kHalfLimit;
   return static_cast<int64_t>(q) + 1;
 }
 

@@ -29,7 +29,7 @@ double MunicipalityRate(const IndicatorDef& ind, const WindowAgg& agg, int64_t p
   return kNaN;
 }
 
-NationalBaseline::NationalBaseline(const Plan& plan, std::vector<int> active_partitions,
+NationalBaseline::NationalBaseline(const Plan& plan, const std::vector<int>& active_partitions,
                                    NationalBaselineOptions options)
     : plan_(plan), options_(options) {
   for (int p : active_partitions) partitions_[p];

@@ -82,8 +82,9 @@ bool CompiledFilter::Matches(const FieldValue& v) const {
   return false;
 }
 
-Result<PlanPtr> Plan::Build(std::shared_ptr<const rules::RuleSet> rule_set,
-                            MunicipalityTablePtr municipalities, const PlanOptions& options) {
+Result<PlanPtr> Plan::Build(const std::shared_ptr<const rules::RuleSet>& rule_set,
+                            const MunicipalityTablePtr& municipalities,
+                            const PlanOptions& options) {
   auto plan = std::make_shared<Plan>();
   plan->rule_set_ = rule_set;
   plan->municipalities_ = municipalities;

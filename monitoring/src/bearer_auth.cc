@@ -3,6 +3,7 @@
 
 #include <openssl/crypto.h>
 
+#include <cstddef>
 #include <cstdlib>
 
 #include "zicht/base/file.h"
@@ -54,7 +55,7 @@ Result<BearerAuth> BearerAuth::FromToken(std::string token, size_t min_length) {
 
 Result<BearerAuth> BearerAuth::Load(const BearerAuthOptions& options) {
   if (!options.token_file.empty()) {
-    Result<std::string> text = ReadFileToString(options.token_file, 64 * 1024);
+    Result<std::string> text = ReadFileToString(options.token_file, size_t{64} * 1024);
     if (!text.ok()) {
       return Status::IoError("cannot read admin token file " + options.token_file);
     }

@@ -1,6 +1,8 @@
 // Router: pattern parsing and matching, percent-decoding of paths and queries.
 #include "zicht/monitoring/router.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
 
@@ -96,7 +98,7 @@ Status Router::Add(std::string method, std::string pattern, HttpHandler handler,
   }
   for (const Route& r : routes_) {
     if (r.method == method && r.pattern == pattern) {
-      return Status::InvalidArgument("route " + method + " " + pattern + " added twice");
+      return Status::InvalidArgument(fmt::format("route {} {} added twice", method, pattern));
     }
   }
   route.method = std::move(method);

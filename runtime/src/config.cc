@@ -23,11 +23,11 @@ namespace {
 class Errors {
  public:
   explicit Errors(std::string file) : diagnostics_(std::move(file)) {}
-  void Add(const YAML::Node& node, std::string message) {
-    diagnostics_.Error(node, std::move(message));
+  void Add(const YAML::Node& node, const std::string& message) {
+    diagnostics_.Error(node, message);
   }
-  void Add(int line, int column, std::string message) {
-    diagnostics_.Error(diagnostics_.Mark(line, column), std::move(message));
+  void Add(int line, int column, const std::string& message) {
+    diagnostics_.Error(diagnostics_.Mark(line, column), message);
   }
   bool empty() const { return diagnostics_.empty(); }
   std::string Joined() { return diagnostics_.TakeText(); }
@@ -96,12 +96,12 @@ FileSourceConfig& File(EngineConfig* c) {
   return *c->file;
 }
 
-Setter String(std::function<std::string&(EngineConfig*)> field) {
+Setter String(const std::function<std::string&(EngineConfig*)>& field) {
   return [field](const YAML::Node&, const std::string& text, EngineConfig* c, Errors*) {
     field(c) = text;
   };
 }
-Setter Bool(std::function<bool&(EngineConfig*)> field) {
+Setter Bool(const std::function<bool&(EngineConfig*)>& field) {
   return [field](const YAML::Node& n, const std::string& text, EngineConfig* c, Errors* e) {
     if (!ParseBool(text, &field(c)))
       e->Add(n, fmt::format("'{}' must be true or false, got '{}'", e->key, text));
@@ -120,7 +120,7 @@ Setter Integer(std::function<Int&(EngineConfig*)> field, Int min, Int max) {
         field(c) = v;
       };
 }
-Setter DurationField(std::function<TimeMs&(EngineConfig*)> field, bool allow_zero = false) {
+Setter DurationField(const std::function<TimeMs&(EngineConfig*)>& field, bool allow_zero = false) {
   return [field, allow_zero](const YAML::Node& n, const std::string& text, EngineConfig* c,
                              Errors* e) {
     auto d = ParseDuration(text);
@@ -132,7 +132,7 @@ Setter DurationField(std::function<TimeMs&(EngineConfig*)> field, bool allow_zer
     field(c) = d->ms();
   };
 }
-Setter StringMap(std::function<std::map<std::string, std::string>&(EngineConfig*)> field) {
+Setter StringMap(const std::function<std::map<std::string, std::string>&(EngineConfig*)>& field) {
   return [field](const YAML::Node& n, const std::string&, EngineConfig* c, Errors* e) {
     if (!n.IsMap()) {
       e->Add(n, fmt::format("'{}' must be a mapping, not {}", e->key, yaml::KindOf(n)));
@@ -155,7 +155,7 @@ Setter StringMap(std::function<std::map<std::string, std::string>&(EngineConfig*
     }
   };
 }
-Setter StringList(std::function<std::vector<std::string>&(EngineConfig*)> field) {
+Setter StringList(const std::function<std::vector<std::string>&(EngineConfig*)>& field) {
   return [field](const YAML::Node& n, const std::string&, EngineConfig* c, Errors* e) {
     std::vector<std::string>& list = field(c);
     list.clear();
@@ -348,8 +348,8 @@ void Walk(const YAML::Node& node, const std::string& prefix, EngineConfig* confi
     // Copies: yaml-cpp's iterator proxies do not outlive the expression.
     const YAML::Node key_node = kv.first;
     const YAML::Node value = kv.second;
-    const std::string key = key_node.Scalar();
-    const std::string path = prefix.empty() ? key : prefix + "." + key;
+    const std::string& key = key_node.Scalar();
+    const std::string path = prefix.empty() ? key : std::string(prefix).append(".").append(key);
     if (auto [first, inserted] = seen->emplace(path, key_node.Mark().line + 1); !inserted) {
       errors->Add(key_node,
                   fmt::format("duplicate key '{}' (first at line {})", key, first->second));

@@ -15,12 +15,9 @@ namespace zicht::runtime {
 
 using engine::CommitSeqOfMeta;
 using engine::Engine;
-using engine::EngineOptions;
 using engine::EngineProbe;
-using engine::EngineStats;
 using engine::Family;
 using engine::kFamilyCount;
-using engine::Plan;
 using engine::PlanPtr;
 using engine::SourcePosition;
 using engine::StateBatch;

@@ -22,7 +22,7 @@ constexpr const char* kUnknownType = "unknown";
 
 PrometheusEngineProbe::PrometheusEngineProbe(monitoring::MetricsRegistry* registry,
                                              const Plan& plan, PrometheusEngineProbeOptions options)
-    : registry_(registry), f_(registry->families()), options_(std::move(options)) {
+    : registry_(registry), f_(registry->families()), options_(options) {
   if (options_.partitions < 1) options_.partitions = 1;
   unknown_type_.accepted =
       &f_.events_consumed->Add({{"type", kUnknownType}, {"result", "accepted"}});

@@ -31,13 +31,8 @@ using engine::Engine;
 using engine::EngineOptions;
 using engine::EngineProbe;
 using engine::EngineStats;
-using engine::Family;
-using engine::Plan;
 using engine::PlanPtr;
 using engine::ReferenceValues;
-using engine::SourcePosition;
-using engine::StateBatch;
-using engine::StateStore;
 using engine::StateStorePtr;
 using engine::StateStoreStats;
 namespace {
@@ -174,8 +169,8 @@ Status EngineRuntime::StartHttp() {
   m.http->SetReadinessCheck([this] {
     std::vector<std::string> reasons;
     RuntimeStatus st = status();
-    if (!st.rules_loaded) reasons.push_back("rule packs not loaded");
-    if (!st.state_restored) reasons.push_back("state not restored");
+    if (!st.rules_loaded) reasons.emplace_back("rule packs not loaded");
+    if (!st.state_restored) reasons.emplace_back("state not restored");
     if (st.consumer_lag > config_.http.ready_max_lag) {
       reasons.push_back(
           fmt::format("consumer lag {} is above {}", st.consumer_lag, config_.http.ready_max_lag));
@@ -457,7 +452,7 @@ Status EngineRuntime::RunOnEngineThread(const std::function<void(Engine&)>& task
   std::future<void> future = done->get_future();
   {
     std::lock_guard<std::mutex> lock(impl_->task_mutex);
-    impl_->tasks.push_back([this, task, done] {
+    impl_->tasks.emplace_back([this, task, done] {
       task(*impl_->engine);
       done->set_value();
     });

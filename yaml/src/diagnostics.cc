@@ -48,7 +48,7 @@ SourceMark Diagnostics::Mark(const YAML::Node& node) const {
   return SourceMark{file_, std::max(m.line, 0) + 1, std::max(m.column, 0) + 1};
 }
 
-void Diagnostics::Error(const SourceMark& mark, std::string message) {
+void Diagnostics::Error(const SourceMark& mark, const std::string& message) {
   if (errors_.size() >= kMaxDiagnostics) {
     truncated_ = true;
     return;

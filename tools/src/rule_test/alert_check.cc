@@ -108,7 +108,7 @@ std::string DescribeCheck(const ConditionCheck& c) {
   if (!c.id.empty()) parts.push_back("id " + c.id);
   if (!c.indicator.empty()) parts.push_back(c.indicator);
   if (!c.measure.empty()) parts.push_back(c.measure);
-  if (c.held) parts.push_back(*c.held ? "held" : "not held");
+  if (c.held) parts.emplace_back(*c.held ? "held" : "not held");
   if (c.observed_ge) parts.push_back("observed >= " + Num(*c.observed_ge));
   if (c.observed_gt) parts.push_back("observed > " + Num(*c.observed_gt));
   if (c.observed_le) parts.push_back("observed <= " + Num(*c.observed_le));
@@ -171,7 +171,7 @@ std::string CheckCondition(const ConditionCheck& c, const GotAlert& a) {
       if (bound && !ok)
         failed.push_back(fmt::format("observed {} is not {} {}", observed, op, Num(*bound)));
     };
-    if (c.held && g.held != *c.held) failed.push_back(g.held ? "it held" : "it did not hold");
+    if (c.held && g.held != *c.held) failed.emplace_back(g.held ? "it held" : "it did not hold");
     obs(c.observed_ge, ">=", g.observed && c.observed_ge && *g.observed >= *c.observed_ge);
     obs(c.observed_gt, ">", g.observed && c.observed_gt && *g.observed > *c.observed_gt);
     obs(c.observed_le, "<=", g.observed && c.observed_le && *g.observed <= *c.observed_le);

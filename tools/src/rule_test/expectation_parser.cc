@@ -134,6 +134,7 @@ DeadLetterExpectation TestFileParser::ParseDeadLetter(const YAML::Node& node) {
     if (auto t = Text(*diag_, *e)) {
       x.reason = *t;
       std::vector<std::string> names;
+      names.reserve(engine::kDeadLetterReasonCount);
       for (int i = 0; i < engine::kDeadLetterReasonCount; ++i) {
         names.emplace_back(engine::DeadLetterReasonName(static_cast<engine::DeadLetterReason>(i)));
       }

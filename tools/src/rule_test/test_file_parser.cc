@@ -139,7 +139,7 @@ int TestFileParser::MunicipalityIndexOf(const std::string& code) const {
 }
 
 std::string TestFileParser::MunicipalityCode(const YAML::Node& node) {
-  const std::string text = node.Scalar();
+  const std::string& text = node.Scalar();
   if (MunicipalityIndexOf(text) >= 0) return text;
   auto it = municipality_by_name_.find(text);
   if (it != municipality_by_name_.end()) return it->second;

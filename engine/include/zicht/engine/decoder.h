@@ -2,6 +2,7 @@
 // checks of SPEC section 2 (simdjson DOM: full JSON and UTF-8 validation).
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,10 +23,10 @@ using reference::MunicipalityTable;
 using reference::MunicipalityTablePtr;
 
 struct DecoderOptions {
-  size_t max_event_bytes = 64 * 1024;  // larger events are parse_error (default 64 KiB)
-  size_t max_depth = 32;               // deeper nesting is parse_error (default 32)
-  size_t max_fields = 256;             // more top-level fields is parse_error (default 256)
-  double max_abs_number = 1e15;        // declared numbers beyond this are bad_type
+  size_t max_event_bytes = size_t{64} * 1024;  // larger events are parse_error (default 64 KiB)
+  size_t max_depth = 32;                       // deeper nesting is parse_error (default 32)
+  size_t max_fields = 256;                     // more top-level fields is parse_error (default 256)
+  double max_abs_number = 1e15;                // declared numbers beyond this are bad_type
 };
 
 struct DecodeError {

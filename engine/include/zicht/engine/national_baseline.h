@@ -42,7 +42,7 @@ struct NationalBaselineOptions {
 
 class NationalBaseline {
  public:
-  NationalBaseline(const Plan& plan, std::vector<int> active_partitions,
+  NationalBaseline(const Plan& plan, const std::vector<int>& active_partitions,
                    NationalBaselineOptions options = {});
 
   // Records the final windows of a partition's municipalities at its final

@@ -99,9 +99,9 @@ struct PlanOptions {
 
 class Plan {
  public:
-  static Result<std::shared_ptr<const Plan>> Build(std::shared_ptr<const rules::RuleSet> rule_set,
-                                                   MunicipalityTablePtr municipalities,
-                                                   const PlanOptions& options = {});
+  static Result<std::shared_ptr<const Plan>> Build(
+      const std::shared_ptr<const rules::RuleSet>& rule_set,
+      const MunicipalityTablePtr& municipalities, const PlanOptions& options = {});
 
   const rules::RuleSet& rule_set() const { return *rule_set_; }
   const std::shared_ptr<const rules::RuleSet>& rule_set_ptr() const { return rule_set_; }

@@ -67,7 +67,8 @@ class WindowStore {
   // Window k (0 = current, 1..4 = the previous ones) of an indicator.
   const WindowAgg& Window(int indicator, int local, int k) const {
     const IndicatorState& s = indicators_[static_cast<size_t>(indicator)];
-    return s.windows[static_cast<size_t>(local * s.count + k)];
+    return s.windows[static_cast<size_t>(local) * static_cast<size_t>(s.count) +
+                     static_cast<size_t>(k)];
   }
   // The indicator's window ending at the final (closed) bucket.
   const WindowAgg& Final(int indicator, int local) const {

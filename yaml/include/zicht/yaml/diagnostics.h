@@ -29,8 +29,8 @@ class Diagnostics {
 
   // Control bytes and invalid UTF-8 in `message` (quoted input) are escaped:
   // one readable line per error whatever the file holds.
-  void Error(const SourceMark& mark, std::string message);
-  void Error(const YAML::Node& node, std::string message) { Error(Mark(node), std::move(message)); }
+  void Error(const SourceMark& mark, const std::string& message);
+  void Error(const YAML::Node& node, const std::string& message) { Error(Mark(node), message); }
   // An error that is already located elsewhere (another file a pack names).
   void Add(Diagnostic diagnostic);
   // A message that carries its own "file:line:column: " prefix (a Status from
