@@ -15,7 +15,6 @@
 
 #include "zicht/base/file.h"
 #include "zicht/base/hash.h"
-#include "zicht/cli/commands.h"
 #include "zicht/rules/loader.h"
 #include "zicht/runtime/plan_loader.h"
 #include "zicht/runtime/rocksdb_state_store.h"
@@ -23,8 +22,6 @@
 
 namespace zicht::engine {
 namespace {
-using cli::ReplayCommand;
-using cli::ReplayCommandOptions;
 using runtime::OpenRocksDbStateStore;
 using runtime::PlanSources;
 using tools::AnomalyKind;
@@ -574,60 +571,6 @@ TEST_F(EngineTest, IncrementalEvaluationEqualsFullEvaluation) {
     EXPECT_EQ(Diff(ById(a.alerts), ById(b.alerts)), "") << pack;
     EXPECT_LT(a.stats.evaluations, b.stats.evaluations) << pack;
   }
-}
-
-}  // namespace
-}  // namespace zicht::engine
-
-namespace zicht::engine {
-namespace {
-
-// The sum of a counter's samples in a Prometheus text exposition whose
-// labels contain `label` (empty: all).
-double SumOf(const std::string& text, const std::string& name, const std::string& label) {
-  double sum = 0;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(name + "{", 0) != 0 || line.find(label) == std::string::npos) continue;
-    sum += std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return sum;
-}
-
-TEST_F(EngineTest, ReplayWritesTheMetricsOfZichtRunWhenAsked) {
-  const std::string dir = Dir("replay-metrics");
-  const std::string input = dir + "/events.jsonl";
-  std::string feed;
-  for (const std::string& l : *lines_) feed += l + "\n";
-  ASSERT_TRUE(WriteFileAtomic(input, feed).ok());
-  ReplayCommandOptions options;
-  options.rule_files = {kSpecPack};
-  options.municipalities_path = kMunicipalities;
-  options.input_path = input;
-  options.alerts_path = dir + "/alerts.jsonl";
-  options.dead_letter_path = dir + "/dead.jsonl";
-  options.metrics_file = dir + "/zicht.prom";
-  options.quiet = true;
-  ASSERT_EQ(ReplayCommand(options), 0);
-
-  auto text = ReadFileToString(options.metrics_file);
-  ASSERT_TRUE(text.ok()) << text.status().ToString();
-  auto count_lines = [](const std::string& path) {
-    auto t = ReadFileToString(path);
-    EXPECT_TRUE(t.ok());
-    return static_cast<double>(std::count(t->begin(), t->end(), '\n'));
-  };
-  const double dead = count_lines(options.dead_letter_path);
-  const double alerts = count_lines(options.alerts_path);
-  ASSERT_GT(dead, 0);
-  ASSERT_GT(alerts, 0);
-  EXPECT_EQ(SumOf(*text, "zicht_events_consumed_total", "result=\"accepted\""),
-            static_cast<double>(lines_->size()) - dead);
-  EXPECT_EQ(SumOf(*text, "zicht_events_consumed_total", "result=\"dead_letter\""), dead);
-  EXPECT_EQ(SumOf(*text, "zicht_dead_letters_total", ""), dead);
-  EXPECT_EQ(SumOf(*text, "zicht_alerts_emitted_total", ""), alerts);
-  EXPECT_NE(text->find("zicht_build_info{"), std::string::npos);
 }
 
 }  // namespace
