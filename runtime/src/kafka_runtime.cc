@@ -178,14 +178,7 @@ Status KafkaRuntime::Start(Engine* engine, EngineProbe* probe, ChangelogStateSto
   national_in_ = std::move(in).value();
   // Everyone's last snapshots first, so partitions do not wait needlessly.
   auto read = national_in_->ReadToEnd(
-      [this](const connectors::KafkaTopicRecord& r) {
-        if (r.value) {
-          Status s = engine_->ApplyNationalSnapshot(*r.value);
-          if (!s.ok())
-            spdlog::warn("national snapshot at {}/{}: {}", r.partition, r.offset, s.message());
-        }
-        return Status::Ok();
-      },
+      [this](const connectors::KafkaTopicRecord& r) { return ApplyNationalRecord(r); },
       std::chrono::seconds(60));
   if (!read.ok()) return read.status();
 
@@ -402,16 +395,18 @@ Status KafkaRuntime::PublishNational() {
   return national_out_->Flush(&acked, std::chrono::milliseconds(0));
 }
 
+// A snapshot that does not apply (another format, a partition this plan
+// lacks) is logged and skipped: one bad record must not stop the instance.
+Status KafkaRuntime::ApplyNationalRecord(const connectors::KafkaTopicRecord& r) {
+  if (!r.value) return Status::Ok();
+  Status s = engine_->ApplyNationalSnapshot(*r.value);
+  if (!s.ok()) spdlog::warn("national snapshot at {}/{}: {}", r.partition, r.offset, s.message());
+  return Status::Ok();
+}
+
 Status KafkaRuntime::ReadNational() {
   auto n = national_in_->Poll(
-      [this](const connectors::KafkaTopicRecord& r) {
-        if (r.value) {
-          Status s = engine_->ApplyNationalSnapshot(*r.value);
-          if (!s.ok())
-            spdlog::warn("national snapshot at {}/{}: {}", r.partition, r.offset, s.message());
-        }
-        return Status::Ok();
-      },
+      [this](const connectors::KafkaTopicRecord& r) { return ApplyNationalRecord(r); },
       std::chrono::milliseconds(0));
   return n.status();
 }

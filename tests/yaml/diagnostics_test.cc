@@ -1,13 +1,14 @@
 // The YAML diagnostics layer the rule loader, the engine config and the
 // rule-test runner share: located errors in file order, the cap, mapping
 // views with unknown-key suggestions, and the scalar readers.
+#include "zicht/yaml/diagnostics.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
-#include "zicht/yaml/diagnostics.h"
 #include "zicht/yaml/map_view.h"
 
 namespace zicht::yaml {
@@ -79,7 +80,8 @@ TEST(MapViewTest, ReadersCheckTypesAndRanges) {
   EXPECT_FALSE(Bool(d, *view.Find("t")).has_value());
   EXPECT_EQ(Number(d, *view.Find("x")), 1.5);
   const std::string text = d.TakeText();
-  EXPECT_NE(text.find("r.yaml:2:6: 'big' must be a whole number in 0..65535, got '70000'"), std::string::npos)
+  EXPECT_NE(text.find("r.yaml:2:6: 'big' must be a whole number in 0..65535, got '70000'"),
+            std::string::npos)
       << text;
   EXPECT_NE(text.find("r.yaml:4:"), std::string::npos) << text;
 }

@@ -77,6 +77,7 @@ class KafkaRuntime : public connectors::RebalanceListener, public ChangelogWrite
   Status RestoreIfBehind(int partition);
   Status PublishNational();
   Status ReadNational();
+  Status ApplyNationalRecord(const connectors::KafkaTopicRecord& record);
 
   const EngineConfig& config_;
   const KafkaSourceConfig& kc_;
