@@ -97,13 +97,25 @@ Status Engine::Drain() {
       if (p.owned && (!p.has_clock || p.clock < target)) behind = true;
     }
     if (!behind) return Status::Ok();
-    ZICHT_RETURN_IF_ERROR(AdvanceTo(target));
-    // Released events may have moved the newest closed day: go again.
-    if (IdleTarget() == target) return Status::Ok();
+    bool stuck = false;
+    ZICHT_RETURN_IF_ERROR(MoveIdleTo(target, &stuck));
+    // Released events may have moved the newest closed day (and held ones may
+    // wait for exactly that day from the others): go again.
+    if (IdleTarget() == target) {
+      return stuck ? Status::Internal("held-back events cannot be released") : Status::Ok();
+    }
   }
 }
 
 Status Engine::AdvanceTo(TimeMs target) {
+  bool stuck = false;
+  ZICHT_RETURN_IF_ERROR(MoveIdleTo(target, &stuck));
+  if (stuck) return Status::Internal("held-back events cannot be released");
+  return Status::Ok();
+}
+
+Status Engine::MoveIdleTo(TimeMs target, bool* stuck) {
+  *stuck = false;
   while (true) {
     ZICHT_RETURN_IF_ERROR(TryDrainBlocked());
     bool pending = false, moved = false;
@@ -121,8 +133,13 @@ Status Engine::AdvanceTo(TimeMs target) {
     if (!pending && !moved) return Status::Ok();
     if (pending && !moved) {
       ZICHT_RETURN_IF_ERROR(TryDrainBlocked());
+      // Events that wait for figures past `target`: only moving the others
+      // further (Drain's next round) releases them.
       for (const auto& p : partitions_) {
-        if (!p->pending.empty()) return Status::Internal("held-back events cannot be released");
+        if (!p->pending.empty()) {
+          *stuck = true;
+          return Status::Ok();
+        }
       }
     }
   }

@@ -238,6 +238,10 @@ class Engine {
   void EmitFired(PartitionState& part);
   void EmitAlert(PartitionState& part, int rule, int local, double score);
   Status TryDrainBlocked();
+  // Ticks every owned partition without held events to `target`, releasing
+  // what that releases. `stuck`: events are still held, waiting for national
+  // figures past `target`.
+  Status MoveIdleTo(TimeMs target, bool* stuck);
   Status DeliverOutbox();
   Status LoadSourcePosition(int partition);
   Status LoadOutbox(int partition);
