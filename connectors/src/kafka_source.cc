@@ -18,10 +18,6 @@ using kafka_internal::EventBridge;
 using kafka_internal::PartitionList;
 using Clock = std::chrono::steady_clock;
 
-TimeMs WallClockMs() {
-  return SystemClock().WallMs();
-}
-
 class KafkaSourceImpl final : public KafkaSource, public RdKafka::RebalanceCb {
  public:
   KafkaSourceImpl(KafkaSourceOptions options, RebalanceListener* listener)
@@ -327,7 +323,7 @@ class KafkaSourceImpl final : public KafkaSource, public RdKafka::RebalanceCb {
     r.offset = m->offset;
     r.next_offset = m->offset + 1;
     const int64_t ts = rd_kafka_message_timestamp(m, nullptr);
-    r.ingest_time = ts >= 0 ? ts : WallClockMs();
+    r.ingest_time = ts >= 0 ? ts : SystemClock().WallMs();
     batch->push_back(r);
     held_.push_back(m);
     ++stats_.records;

@@ -153,7 +153,7 @@ Status Engine::Assign(const std::vector<int>& partitions) {
     // Start from a clean slate, then load what the store has for it.
     ZICHT_RETURN_IF_ERROR(ResetPartition(p, /*load_position_and_outbox=*/true));
   }
-  return outbox_->Deliver(store_, &stats_.delivery_retries);
+  return DeliverOutbox();
 }
 
 Status Engine::Revoke(const std::vector<int>& partitions, bool commit) {

@@ -16,12 +16,10 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "zicht/base/clock.h"
@@ -249,8 +247,8 @@ class Engine {
   MeasureInput Input(PartitionState& part, int indicator, int local);
   Hash128 DedupKeyOf(const DecodedEvent& event);
 
+  PlanPtr plan_;  // replaced by ReplacePlan
   // Parts that depend only on the options (kept across reloads).
-  PlanPtr plan_;
   StateStore* store_;
   EngineOptions options_;
   EngineProbe* probe_;
