@@ -2,8 +2,10 @@
 #include "zicht/engine/measure_math.h"
 
 #include <algorithm>
+#include <boost/math/distributions/normal.hpp>
 #include <boost/math/distributions/poisson.hpp>
 #include <boost/math/policies/policy.hpp>
+#include <boost/math/special_functions/beta.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 #include <cmath>
 
@@ -171,6 +173,149 @@ double TrendRatio(double current, std::span<const double> previous) {
     return std::numeric_limits<double>::quiet_NaN();
   }
   return current / mean;
+}
+
+}  // namespace zicht::engine
+
+namespace zicht::engine {
+
+double BinomialUpperTail(int64_t k, int64_t n, double p) {
+  if (n < 0 || std::isnan(p) || p < 0 || p > 1) return std::numeric_limits<double>::quiet_NaN();
+  if (k <= 0) return 1.0;
+  if (k > n) return 0.0;
+  if (p == 1) return 1.0;
+  if (p == 0) return 0.0;
+  // P(X >= k) = I_p(k, n - k + 1): the regularised incomplete beta function.
+  return boost::math::ibeta(static_cast<double>(k), static_cast<double>(n - k + 1), p,
+                            NoThrowPolicy());
+}
+
+double FunnelZ(double p) {
+  if (std::isnan(p) || p < 0 || p > 1) return std::numeric_limits<double>::quiet_NaN();
+  if (p == 0) return std::numeric_limits<double>::infinity();
+  if (p == 1) return -std::numeric_limits<double>::infinity();
+  // Φ⁻¹(1 − p) from the complement: exact for tiny p, where 1 − p rounds to 1.
+  boost::math::normal_distribution<double, NoThrowPolicy> normal(0.0, 1.0);
+  return boost::math::quantile(boost::math::complement(normal, p));
+}
+
+ShrinkagePrior EstimateShrinkagePrior(std::span<const double> observed,
+                                      std::span<const double> expected) {
+  ShrinkagePrior prior;
+  const size_t n = std::min(observed.size(), expected.size());
+  double sum_o = 0, sum_e = 0;
+  size_t used = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double e = expected[i];
+    if (!(e > 0) || !std::isfinite(e) || std::isnan(observed[i])) continue;
+    sum_o += observed[i];
+    sum_e += e;
+    ++used;
+  }
+  if (used == 0 || !(sum_e > 0)) return prior;
+  const double m = sum_o / sum_e;
+  // Σ E_i (O_i/E_i − m)² written as Σ (O_i − m E_i)² ÷ E_i: no division of
+  // small counts by small expectations before the subtraction.
+  double spread = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double e = expected[i];
+    if (!(e > 0) || !std::isfinite(e) || std::isnan(observed[i])) continue;
+    const double d = observed[i] - m * e;
+    spread += d * d / e;
+  }
+  const double mean_e = sum_e / static_cast<double>(used);
+  const double s2 = spread / sum_e - m / mean_e;
+  prior.valid = true;
+  prior.mean = m;
+  prior.variance = s2;
+  if (!(s2 > 0)) {
+    prior.flat = true;
+  } else {
+    prior.a = m * m / s2;
+    prior.b = m / s2;
+  }
+  return prior;
+}
+
+double ShrunkRatio(const ShrinkagePrior& prior, double observed, double expected) {
+  if (!prior.valid || std::isnan(observed) || std::isnan(expected)) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  if (prior.flat) return prior.mean;
+  return (observed + prior.a) / (expected + prior.b);
+}
+
+namespace {
+double AsP(double p) {
+  return std::isnan(p) ? 1.0 : p;
+}
+}  // namespace
+
+BhRanking::BhRanking(std::vector<double> p) : own_(std::move(p)) {
+  for (double& v : own_) v = AsP(v);
+  sorted_ = own_;
+  std::sort(sorted_.begin(), sorted_.end());
+  const size_t n = sorted_.size();
+  const double dn = static_cast<double>(n);
+  suffix_.assign(n + 1, std::numeric_limits<double>::infinity());
+  for (size_t j = n; j-- > 0;) {
+    suffix_[j] = std::min(suffix_[j + 1], dn * sorted_[j] / static_cast<double>(j + 1));
+  }
+  if (n == 0) return;
+  sparse_.emplace_back(n);
+  for (size_t j = 0; j < n; ++j) sparse_[0][j] = dn * sorted_[j] / static_cast<double>(j + 2);
+  for (size_t k = 1; (size_t{1} << k) <= n; ++k) {
+    const size_t half = size_t{1} << (k - 1);
+    const std::vector<double>& prev = sparse_[k - 1];
+    std::vector<double> level(n - (size_t{1} << k) + 1);
+    for (size_t j = 0; j < level.size(); ++j) level[j] = std::min(prev[j], prev[j + half]);
+    sparse_.push_back(std::move(level));
+  }
+}
+
+double BhRanking::RangeMinShifted(size_t from, size_t to) const {
+  if (from >= to) return std::numeric_limits<double>::infinity();
+  size_t k = 0;
+  while ((size_t{2} << k) <= to - from) ++k;
+  return std::min(sparse_[k][from], sparse_[k][to - (size_t{1} << k)]);
+}
+
+double BhRanking::AdjustedFor(size_t member, double p) const {
+  const size_t n = sorted_.size();
+  if (n == 0 || member >= n) return std::numeric_limits<double>::quiet_NaN();
+  const double x = AsP(p);
+  const double dn = static_cast<double>(n);
+  // The member's own entry a_r in the sorted set (any one of equal values:
+  // tied p-values get the same q whatever their order).
+  const size_t r = static_cast<size_t>(
+      std::lower_bound(sorted_.begin(), sorted_.end(), own_[member]) - sorted_.begin());
+  // x goes after every other entry <= x; only the entries above it bound its q.
+  const size_t u =
+      static_cast<size_t>(std::upper_bound(sorted_.begin(), sorted_.end(), x) - sorted_.begin());
+  const size_t c = u - (r < u ? 1 : 0);  // other members with p <= x
+  double q = dn * x / static_cast<double>(c + 1);
+  // Entries above x and above a_r keep their rank j + 1 (one out, one in
+  // before them); those above x but below a_r move one rank up (j + 2).
+  q = std::min(q, suffix_[std::max(u, r + 1)]);
+  if (u < r) q = std::min(q, RangeMinShifted(u, r));
+  return std::min(1.0, q);
+}
+
+std::vector<double> BenjaminiHochberg(std::vector<double> p) {
+  const size_t n = p.size();
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) {
+    order[i] = i;
+    p[i] = AsP(p[i]);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] < p[b]; });
+  std::vector<double> q(n);
+  double running = 1.0;
+  for (size_t k = n; k-- > 0;) {
+    running = std::min(running, static_cast<double>(n) * p[order[k]] / static_cast<double>(k + 1));
+    q[order[k]] = running;
+  }
+  return q;
 }
 
 }  // namespace zicht::engine

@@ -62,7 +62,8 @@ MeasureResult ComputeMeasureFor(rules::Measure measure, const MeasureInput& in,
                                 const WindowAgg& w) {
   const IndicatorDef& ind = *in.indicator;
   const NationalFigures* nat = in.national;
-  const bool nat_ok = nat != nullptr && nat->valid;
+  // The rate this municipality is compared with (SPEC 8.1); NaN: none.
+  const double base = nat != nullptr ? BaselineRate(*nat, in.municipality) : kNaN;
   MeasureResult r{kNaN, 0, kNaN, kNaN, false};
 
   if (ind.reference >= 0) {
@@ -76,7 +77,7 @@ MeasureResult ComputeMeasureFor(rules::Measure measure, const MeasureInput& in,
         r.observed = *v;
         break;
       case rules::Measure::kNationalRatio:
-        if (nat_ok) r.observed = *v / nat->rate;
+        r.observed = *v / base;
         break;
       case rules::Measure::kPercentile:
         if (nat != nullptr) {
@@ -91,15 +92,15 @@ MeasureResult ComputeMeasureFor(rules::Measure measure, const MeasureInput& in,
   }
 
   const bool is_share = ind.aggregate == rules::Aggregate::kShare;
+  const bool is_count = ind.aggregate == rules::Aggregate::kCount;
   r.count = is_share ? w.n_all : w.n_match;
   r.rate = MunicipalityRate(ind, w, in.population);
-  if (nat_ok) {
-    if (ind.aggregate == rules::Aggregate::kCount) {
-      r.expected = nat->rate * static_cast<double>(in.population) / ind.per;
-    } else if (is_share) {
-      r.expected = nat->rate * static_cast<double>(w.n_all);
-    }
-  }
+  r.expected = ExpectedCount(ind, w, in.population, base);
+  // poisson_p of counts, binomial_p of shares: the p behind funnel_z and q_value.
+  auto baseline_p = [&] {
+    return is_count ? (r.expected > 0 ? PoissonUpperTail(w.n_match, r.expected) : kNaN)
+                    : BaselinePValue(ind, w, in.population, base);
+  };
   switch (measure) {
     case rules::Measure::kValue:
       r.observed = AggregateValue(ind.aggregate, w);
@@ -108,13 +109,35 @@ MeasureResult ComputeMeasureFor(rules::Measure measure, const MeasureInput& in,
       r.observed = r.rate;
       break;
     case rules::Measure::kNationalRatio:
-      if (nat_ok) r.observed = r.rate / nat->rate;
+      r.observed = r.rate / base;
       break;
     case rules::Measure::kNationalZscore:
       if (r.expected > 0) r.observed = PoissonZScore(static_cast<double>(w.n_match), r.expected);
       break;
     case rules::Measure::kPoissonP:
       if (r.expected > 0) r.observed = PoissonUpperTail(w.n_match, r.expected);
+      break;
+    case rules::Measure::kBinomialP:
+      if (is_share) r.observed = BinomialUpperTail(w.n_match, w.n_all, base);
+      if (w.n_all <= 0) r.observed = kNaN;
+      break;
+    case rules::Measure::kFunnelZ:
+      if (is_count || is_share) r.observed = FunnelZ(baseline_p());
+      break;
+    case rules::Measure::kShrunkRatio:
+      if ((is_count || is_share) && nat != nullptr && nat->valid) {
+        // Against the national rate whatever the baseline (SPEC 8.2).
+        r.observed = ShrunkRatio(nat->shrink, static_cast<double>(w.n_match),
+                                 ExpectedCount(ind, w, in.population, nat->rate));
+      }
+      break;
+    case rules::Measure::kQValue:
+      if ((is_count || is_share) && nat != nullptr && !nat->q_member_of.empty()) {
+        const int member = nat->q_member_of[static_cast<size_t>(in.municipality)];
+        if (member >= 0) {
+          r.observed = nat->q_ranking.AdjustedFor(static_cast<size_t>(member), baseline_p());
+        }
+      }
       break;
     case rules::Measure::kPercentile:
       if (nat != nullptr && !std::isnan(r.rate)) {
@@ -139,6 +162,21 @@ MeasureResult ComputeMeasureFor(rules::Measure measure, const MeasureInput& in,
       if (defined) r.observed = TrendRatio(value, previous);
       break;
     }
+    case rules::Measure::kYoyRatio: {
+      if (ind.yoy_lag <= 0) break;
+      const bool hours = in.store->series_hours(ind.series);
+      const int64_t current = in.store->current_bucket(hours);
+      const int64_t first_bucket = FloorDiv(in.first_event_time, hours ? kMsPerHour : kMsPerDay);
+      // Until the window a year back lies wholly after the first accepted event.
+      if (in.first_event_time == kMinTime || current - ind.yoy_lag - ind.window + 1 < first_bucket)
+        break;
+      const double value = AggregateValue(ind.aggregate, w);
+      const double earlier = AggregateValue(ind.aggregate, in.store->Lagged(ind.index, in.local));
+      if (!std::isnan(value) && !std::isnan(earlier)) {
+        r.observed = TrendRatio(value, std::span<const double>(&earlier, 1));
+      }
+      break;
+    }
   }
   return r;
 }
@@ -160,6 +198,8 @@ bool ThresholdMeasure(rules::Measure m) {
     case rules::Measure::kNationalRatio:
     case rules::Measure::kNationalZscore:
     case rules::Measure::kPercentile:
+    case rules::Measure::kFunnelZ:      // Φ⁻¹ of a tail that falls with the count
+    case rules::Measure::kShrunkRatio:  // (O + a) ÷ (E + b) with E fixed per bucket
       return true;
     default:
       return false;
@@ -212,7 +252,8 @@ int64_t SmallestHeld(int64_t guess, Held held) {
 double GuessCount(rules::Measure m, double v, const MeasureInput& in, const NationalFigures* nat) {
   const double pop = static_cast<double>(in.population);
   const double per = in.indicator->per;
-  const double nat_rate = nat != nullptr && nat->valid ? nat->rate : 0;
+  double nat_rate = nat != nullptr ? BaselineRate(*nat, in.municipality) : 0;
+  if (std::isnan(nat_rate)) nat_rate = 0;
   switch (m) {
     case rules::Measure::kValue:
       return v;
@@ -220,9 +261,15 @@ double GuessCount(rules::Measure m, double v, const MeasureInput& in, const Nati
       return v * pop / per;
     case rules::Measure::kNationalRatio:
       return v * nat_rate * pop / per;
-    case rules::Measure::kNationalZscore: {
+    case rules::Measure::kNationalZscore:
+    case rules::Measure::kFunnelZ: {
       double e = nat_rate * pop / per;
       return e + v * std::sqrt(std::max(e, 0.0));
+    }
+    case rules::Measure::kShrunkRatio: {
+      if (nat == nullptr || !nat->valid || !nat->shrink.valid || nat->shrink.flat) return 0;
+      double e = nat->rate * pop / per;
+      return v * (e + nat->shrink.b) - nat->shrink.a;
     }
     case rules::Measure::kPercentile: {
       if (nat == nullptr || nat->sorted_rates.empty()) return 0;
@@ -288,11 +335,12 @@ bool EvaluateHolds(const rules::ConditionSpec& condition, const MeasureInput& in
   if ((count || share) && condition.measure == rules::Measure::kPoissonP &&
       (condition.op == rules::Op::kLe || condition.op == rules::Op::kLt) && condition.value < 0.5) {
     const NationalFigures* nat = in.national;
-    if (nat == nullptr || !nat->valid) return false;
+    if (nat == nullptr) return false;
+    const double base = BaselineRate(*nat, in.municipality);
+    if (std::isnan(base)) return false;
     const int64_t n = share ? w.n_all : w.n_match;
     if (n < min_events) return false;
-    const double expected = share ? nat->rate * static_cast<double>(w.n_all)
-                                  : nat->rate * static_cast<double>(in.population) / ind.per;
+    const double expected = ExpectedCount(ind, w, in.population, base);
     if (!(expected > 0)) return false;
     const double k = static_cast<double>(w.n_match);
     if (k <= expected - 0.6931471805599453) return false;
@@ -328,9 +376,13 @@ rules::ConditionOutcome EvaluateCondition(const rules::ConditionSpec& condition,
   out.count = r.count;
   if (!std::isnan(r.expected)) out.expected = r.expected;
   if (!std::isnan(r.rate)) out.rate = r.rate;
-  if (in.national != nullptr && in.national->valid) out.national_rate = in.national->rate;
+  if (in.national != nullptr) {
+    const double base = BaselineRate(*in.national, in.municipality);
+    if (!std::isnan(base)) out.national_rate = base;
+  }
   if (in.indicator->reference < 0) out.window = in.indicator->spec->window.ToString();
   out.held = ConditionHolds(condition, r, min_events);
+  out.baseline = in.indicator->spec->baseline.ToString();
   return out;
 }
 

@@ -6,28 +6,8 @@
 
 namespace zicht::engine {
 namespace {
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr size_t kCacheDepth = 4;
 }  // namespace
-
-double MunicipalityRate(const IndicatorDef& ind, const WindowAgg& agg, int64_t population) {
-  switch (ind.aggregate) {
-    case rules::Aggregate::kCount:
-      return population > 0
-                 ? static_cast<double>(agg.n_match) / static_cast<double>(population) * ind.per
-                 : kNaN;
-    case rules::Aggregate::kSum:
-      return population > 0 ? FromFixed(agg.sum) / static_cast<double>(population) * ind.per : kNaN;
-    case rules::Aggregate::kMean:
-      return agg.n_match > 0 ? FromFixed(agg.sum) / static_cast<double>(agg.n_match) : kNaN;
-    case rules::Aggregate::kShare:
-      return agg.n_all > 0 ? static_cast<double>(agg.n_match) / static_cast<double>(agg.n_all)
-                           : kNaN;
-    case rules::Aggregate::kValue:
-      return kNaN;
-  }
-  return kNaN;
-}
 
 NationalBaseline::NationalBaseline(const Plan& plan, const std::vector<int>& active_partitions,
                                    NationalBaselineOptions options)
@@ -46,24 +26,9 @@ NationalBaseline::NationalBaseline(const Plan& plan, const std::vector<int>& act
       unit_indicators_[hours].push_back(ind.index);
       continue;
     }
-    // Reference indicator: population-weighted mean over municipalities with a figure.
-    NationalFigures& f = reference_figures_[static_cast<size_t>(ind.index)];
-    const ReferenceValues& ref = plan.references()[static_cast<size_t>(ind.reference)];
-    double weighted = 0, population = 0;
-    f.rate_of.assign(munis.size(), kNaN);
-    for (size_t m = 0; m < munis.size(); ++m) {
-      if (!ref.by_municipality[m]) continue;
-      double v = *ref.by_municipality[m];
-      f.rate_of[m] = v;
-      f.sorted_rates.push_back(v);
-      weighted += v * static_cast<double>(munis.at(m).population);
-      population += static_cast<double>(munis.at(m).population);
-    }
-    std::sort(f.sorted_rates.begin(), f.sorted_rates.end());
-    if (population > 0) {
-      f.rate = weighted / population;
-      f.valid = f.rate != 0;
-    }
+    // Reference indicator: population-weighted means, computed once.
+    reference_figures_[static_cast<size_t>(ind.index)] =
+        PoolReferenceFigures(ind, munis, plan.references()[static_cast<size_t>(ind.reference)]);
   }
 }
 
@@ -190,8 +155,6 @@ std::shared_ptr<const NationalFigures> NationalBaseline::Figures(int indicator,
   bool hours = plan_.series()[static_cast<size_t>(ind.series)].hours;
   int slot = slot_in_unit_[static_cast<size_t>(indicator)];
   const MunicipalityTable& munis = plan_.municipalities();
-  NationalFigures f;
-  f.rate_of.assign(munis.size(), kNaN);
   std::vector<WindowAgg> by_muni(munis.size());
   for (const auto& [p, h] : partitions_) {
     const Snapshot* snap = Find(p, hours, final_bucket);
@@ -200,42 +163,7 @@ std::shared_ptr<const NationalFigures> NationalBaseline::Figures(int indicator,
       by_muni[static_cast<size_t>(m)] = agg;
     }
   }
-  // Pool in municipality order so the figures are identical however the
-  // municipalities are spread over partitions.
-  f.agg_of = by_muni;
-  for (size_t m = 0; m < munis.size(); ++m) {
-    const WindowAgg& a = by_muni[m];
-    f.total_match += a.n_match;
-    f.total_all += a.n_all;
-    f.total_sum += a.sum;
-    double r = MunicipalityRate(ind, a, munis.at(m).population);
-    f.rate_of[m] = r;
-    if (!std::isnan(r)) f.sorted_rates.push_back(r);
-  }
-  std::sort(f.sorted_rates.begin(), f.sorted_rates.end());
-  double population = static_cast<double>(munis.total_population());
-  switch (ind.aggregate) {
-    case rules::Aggregate::kCount:
-      f.rate = population > 0 ? static_cast<double>(f.total_match) / population * ind.per : 0;
-      f.valid = f.rate > 0;
-      break;
-    case rules::Aggregate::kSum:
-      f.rate = population > 0 ? FromFixed(f.total_sum) / population * ind.per : 0;
-      f.valid = f.rate != 0;
-      break;
-    case rules::Aggregate::kMean:
-      f.valid = f.total_match > 0;
-      f.rate = f.valid ? FromFixed(f.total_sum) / static_cast<double>(f.total_match) : 0;
-      f.valid = f.valid && f.rate != 0;
-      break;
-    case rules::Aggregate::kShare:
-      f.valid = f.total_all > 0;
-      f.rate = f.valid ? static_cast<double>(f.total_match) / static_cast<double>(f.total_all) : 0;
-      f.valid = f.valid && f.rate > 0;
-      break;
-    case rules::Aggregate::kValue:
-      break;
-  }
+  NationalFigures f = PoolNationalFigures(ind, munis, std::move(by_muni));
   while (cache.size() >= kCacheDepth) cache.erase(cache.begin());
   auto figures = std::make_shared<const NationalFigures>(std::move(f));
   cache.emplace(final_bucket, figures);

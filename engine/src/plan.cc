@@ -59,6 +59,34 @@ Result<ReferenceValues> LoadReference(const rules::ReferenceSource& source,
   return ref;
 }
 
+// Dense group ids of a `baseline: {peers: COLUMN}` column, in order of first
+// appearance; -1 for municipalities without a value.
+Result<std::vector<int>> PeerGroups(const rules::IndicatorSpec& spec,
+                                    const MunicipalityTable& municipalities) {
+  const std::string& column = spec.baseline.column;
+  const int col = municipalities.ColumnIndex(column);
+  if (col < 0) {
+    const SourceMark& at = spec.baseline.mark.line > 0 ? spec.baseline.mark : spec.mark;
+    return Status::InvalidArgument(
+        fmt::format("{}:{}:{}: indicator '{}': the municipalities file {} has no column '{}' "
+                    "(columns: {})",
+                    at.file, at.line, at.column, spec.id, municipalities.source(), column,
+                    fmt::join(municipalities.columns(), ", ")));
+  }
+  std::map<std::string, int, std::less<>> ids;
+  std::vector<int> groups(municipalities.size(), -1);
+  for (size_t m = 0; m < municipalities.size(); ++m) {
+    std::string_view v = municipalities.Cell(m, col);
+    while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+    while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+    if (v.empty()) continue;
+    auto it = ids.find(v);
+    if (it == ids.end()) it = ids.emplace(std::string(v), static_cast<int>(ids.size())).first;
+    groups[m] = it->second;
+  }
+  return groups;
+}
+
 }  // namespace
 
 FixedSum ToFixed(double v) {
@@ -104,6 +132,13 @@ Result<PlanPtr> Plan::Build(const std::shared_ptr<const rules::RuleSet>& rule_se
     def.key = ri.key;
     def.aggregate = spec.aggregate;
     def.per = spec.per;
+    def.baseline = spec.baseline.kind;
+    def.uses_q = ri.uses_q;
+    if (def.baseline == rules::BaselineKind::kPeers) {
+      auto groups = PeerGroups(spec, *municipalities);
+      if (!groups.ok()) return groups.status();
+      def.peer_group = std::move(*groups);
+    }
     if (spec.is_reference()) {
       auto ref = LoadReference(*spec.source, *municipalities);
       if (!ref.ok()) return ref.status();
@@ -185,6 +220,9 @@ Result<PlanPtr> Plan::Build(const std::shared_ptr<const rules::RuleSet>& rule_se
     def.series = it->second;
     def.window = spec.window.count;
     def.windows = ri.uses_trend ? 5 : 1;
+    if (ri.uses_yoy) {
+      def.yoy_lag = spec.window.hours ? rules::kYoyLagDays * 24 : rules::kYoyLagDays;
+    }
     if (spec.aggregate == rules::Aggregate::kShare) {
       series.count_all = true;
       series.share_indicators.push_back(def.index);
@@ -193,8 +231,9 @@ Result<PlanPtr> Plan::Build(const std::shared_ptr<const rules::RuleSet>& rule_se
     if (series.hours) plan->uses_hours_ = true;
     int64_t lateness_buckets =
         (options.allowed_lateness_ms + series.bucket_ms - 1) / series.bucket_ms;
-    series.retention = std::max(
-        series.retention, def.window * def.windows + lateness_buckets + options.slack_buckets);
+    const int64_t history = std::max(def.window * def.windows, def.yoy_lag + def.window);
+    series.retention =
+        std::max(series.retention, history + lateness_buckets + options.slack_buckets);
     plan->indicators_.push_back(std::move(def));
   }
 

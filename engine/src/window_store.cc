@@ -31,6 +31,8 @@ WindowStore::WindowStore(const Plan& plan, std::vector<int> municipalities)
       s.hours = plan.series()[static_cast<size_t>(def.series)].hours;
       s.windows.assign(locals * static_cast<size_t>(s.count), WindowAgg{});
       s.final.assign(locals, WindowAgg{});
+      s.lag = def.yoy_lag;
+      if (s.lag > 0) s.lagged.assign(locals, WindowAgg{});
     }
     indicators_.push_back(std::move(s));
   }
@@ -90,6 +92,17 @@ void WindowStore::Advance(TimeMs now) {
         const int64_t steps = new_current - old_current;
         for (size_t l = 0; l < locals; ++l) {
           int local = static_cast<int>(l);
+          if (ind.lag > 0) {
+            WindowAgg& w = ind.lagged[l];
+            if (steps > n) {
+              SumRange(s, local, new_current - ind.lag - n + 1, new_current - ind.lag, &w);
+            } else {
+              for (int64_t c = old_current + 1; c <= new_current; ++c) {
+                AddBucketTo(s, local, c - ind.lag, 1, &w);
+                AddBucketTo(s, local, c - ind.lag - n, -1, &w);
+              }
+            }
+          }
           for (int k = 0; k < ind.count; ++k) {
             WindowAgg& w = ind.windows[l * static_cast<size_t>(ind.count) + static_cast<size_t>(k)];
             if (steps > n) {
@@ -155,6 +168,15 @@ void WindowStore::Add(int series, int local, int64_t bucket, bool matched, Fixed
         w.sum += matched ? value : 0;
       }
     }
+    // The year-earlier window only takes events when the lateness exceeds the lag.
+    if (ind.lag > 0 && bucket <= current - ind.lag && bucket > current - ind.lag - n) {
+      WindowAgg& w = ind.lagged[static_cast<size_t>(local)];
+      w.n_all += 1;
+      if (matched) {
+        w.n_match += 1;
+        w.sum += value;
+      }
+    }
     // Buckets at or before the final bucket are closed; the engine rejects
     // events for them (too_late), so final windows never change here.
     (void)final_bucket;
@@ -211,6 +233,9 @@ void WindowStore::RecomputeWindows() {
                  &ind.windows[l * static_cast<size_t>(ind.count) + static_cast<size_t>(k)]);
       }
       SumRange(s, local, final_bucket - n + 1, final_bucket, &ind.final[l]);
+      if (ind.lag > 0) {
+        SumRange(s, local, current - ind.lag - n + 1, current - ind.lag, &ind.lagged[l]);
+      }
     }
   }
 }

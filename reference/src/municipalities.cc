@@ -16,10 +16,29 @@ bool ParseInt(std::string_view s, int64_t* out) {
 
 }  // namespace
 
-Result<MunicipalityTablePtr> MunicipalityTable::FromRows(std::vector<Municipality> rows,
-                                                         std::string source) {
+int MunicipalityTable::ColumnIndex(std::string_view name) const {
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    if (columns_[i] == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+Result<MunicipalityTablePtr> MunicipalityTable::FromRows(
+    std::vector<Municipality> rows, std::string source, std::vector<std::string> columns,
+    std::vector<std::vector<std::string>> cells) {
   auto table = std::make_shared<MunicipalityTable>();
   table->source_ = std::move(source);
+  if (columns.empty() || cells.size() != rows.size()) {
+    columns = {"code", "name", "province", "population", "households", "year"};
+    cells.clear();
+    for (const Municipality& m : rows) {
+      cells.push_back({m.code, m.name, m.province, std::to_string(m.population),
+                       m.households ? std::to_string(*m.households) : std::string(),
+                       m.year != 0 ? std::to_string(m.year) : std::string()});
+    }
+  }
+  table->columns_ = std::move(columns);
+  table->cells_ = std::move(cells);
   table->by_number_.fill(-1);
   if (rows.size() > 9999) return Status::InvalidArgument("too many municipalities");
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -52,6 +71,7 @@ Result<MunicipalityTablePtr> MunicipalityTable::Load(const std::string& path) {
         fmt::format("{}:1:1: missing column(s): {}", path, fmt::join(missing, ", ")));
   }
   std::vector<Municipality> rows;
+  std::vector<std::vector<std::string>> cells;
   rows.reserve(csv->rows.size());
   std::array<int, 10000> seen_line{};
   for (const CsvRow& row : csv->rows) {
@@ -92,9 +112,10 @@ Result<MunicipalityTablePtr> MunicipalityTable::Load(const std::string& path) {
       m.year = static_cast<int>(y);
     }
     rows.push_back(std::move(m));
+    cells.push_back(row.fields);
   }
   if (rows.empty()) return Status::InvalidArgument(fmt::format("{}: no municipalities", path));
-  return FromRows(std::move(rows), path);
+  return FromRows(std::move(rows), path, csv->header, std::move(cells));
 }
 
 }  // namespace zicht::reference

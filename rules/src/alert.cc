@@ -69,6 +69,7 @@ std::string AlertToJson(const Alert& alert) {
     } else {
       w.String(c.window);
     }
+    w.Key("baseline").String(c.baseline);
     w.Key("held").Bool(c.held);
     w.EndObject();
   }

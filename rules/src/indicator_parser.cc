@@ -26,7 +26,7 @@ void PackParser::ParseIndicators(const Entry& list) {
 void PackParser::ParseIndicator(const YAML::Node& item) {
   MapView m(ctx_, item,
             {"id", "title", "description", "event", "aggregate", "where", "field", "window", "per",
-             "source"});
+             "source", "baseline"});
   IndicatorSpec spec;
   spec.mark = m.mark();
   IndicatorInfo info;
@@ -86,8 +86,57 @@ void PackParser::ParseIndicator(const YAML::Node& item) {
     }
     ParseEventIndicator(m, what, aggregate, &spec, &info);
   }
+  if (const Entry* e = m.Find("baseline")) ParseBaseline(*e, &spec.baseline);
   if (register_id) indicators_.emplace(spec.id, info);
   pack_.indicators.push_back(std::move(spec));
+}
+
+void PackParser::ParseBaseline(const Entry& e, Baseline* out) {
+  out->mark = e.value_mark;
+  static constexpr std::string_view kForms =
+      "national, leave_one_out or {peers: COLUMN} (a column of the municipalities file)";
+  if (e.value.IsScalar()) {
+    const std::string& t = e.value.Scalar();
+    if (t == "national") {
+      out->kind = BaselineKind::kNational;
+    } else if (t == "leave_one_out") {
+      out->kind = BaselineKind::kLeaveOneOut;
+    } else if (t == "peers") {
+      ctx_.Error(e.value_mark,
+                 "baseline 'peers' needs the column that defines the groups: "
+                 "{peers: urbanisation}");
+    } else {
+      std::string hint = Closest(t, std::vector<std::string>{"national", "leave_one_out"});
+      ctx_.Error(e.value_mark,
+                 fmt::format("unknown baseline '{}' (expected {}){}", Show(t), kForms,
+                             hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint)));
+    }
+    return;
+  }
+  if (!e.value.IsMap()) {
+    ctx_.Error(e.value_mark, fmt::format("baseline must be {}, not {}", kForms, KindOf(e.value)));
+    return;
+  }
+  MapView m(ctx_, e.value, {"peers"});
+  const Entry* peers = m.Require("peers", "baseline");
+  if (peers == nullptr) return;
+  auto column = Text(ctx_, *peers);
+  if (!column) return;
+  if (column->empty()) {
+    ctx_.Error(peers->value_mark, "'peers' must name a column of the municipalities file");
+    return;
+  }
+  out->kind = BaselineKind::kPeers;
+  out->column = *column;
+  out->mark = peers->value_mark;
+  const auto& known = ctx_.options->municipality_columns;
+  if (known && std::find(known->begin(), known->end(), *column) == known->end()) {
+    std::string hint = Closest(*column, *known);
+    ctx_.Error(peers->value_mark,
+               fmt::format("the municipalities file has no column '{}' ({})", Show(*column),
+                           hint.empty() ? fmt::format("columns: {}", JoinNames(*known))
+                                        : fmt::format("did you mean '{}'?", hint)));
+  }
 }
 
 void PackParser::ParseEventIndicator(const MapView& m, const std::string& what,

@@ -200,6 +200,17 @@ void PackParser::CheckHistory() {
     auto trend = trend_users_.find(id);
     const TimeMs need = spec.window.ms() * (trend != trend_users_.end() ? 5 : 1);
     const TimeMs retention = ctx_.options->retention_ms;
+    if (auto yoy = yoy_users_.find(id); yoy != yoy_users_.end()) {
+      const TimeMs yoy_need = kYoyLagDays * kMsPerDay + spec.window.ms();
+      if (yoy_need > retention) {
+        ctx_.Error(*info.window_mark,
+                   fmt::format("indicator '{}' needs {} of history (364 days + window {}, "
+                               "because {} uses yoy_ratio on it), more than the retention of {}",
+                               id, FormatMs(yoy_need), spec.window.ToString(), yoy->second,
+                               FormatMs(retention)));
+        continue;
+      }
+    }
     if (need <= retention) continue;
     if (trend == trend_users_.end()) {
       ctx_.Error(*info.window_mark,

@@ -113,7 +113,12 @@ inline constexpr yaml::Named<Measure> kMeasures[] = {{"value", Measure::kValue},
                                                      {"national_zscore", Measure::kNationalZscore},
                                                      {"poisson_p", Measure::kPoissonP},
                                                      {"percentile", Measure::kPercentile},
-                                                     {"trend_ratio", Measure::kTrendRatio}};
+                                                     {"trend_ratio", Measure::kTrendRatio},
+                                                     {"binomial_p", Measure::kBinomialP},
+                                                     {"funnel_z", Measure::kFunnelZ},
+                                                     {"shrunk_ratio", Measure::kShrunkRatio},
+                                                     {"q_value", Measure::kQValue},
+                                                     {"yoy_ratio", Measure::kYoyRatio}};
 inline constexpr yaml::Named<Op> kOps[] = {{">=", Op::kGe}, {">", Op::kGt},  {"<=", Op::kLe},
                                            {"<", Op::kLt},  {"==", Op::kEq}, {"!=", Op::kNe}};
 inline constexpr yaml::Named<Severity> kSeverities[] = {{"info", Severity::kInfo},
@@ -171,6 +176,9 @@ class PackParser {
 
   void ParseSource(const Entry& src, ReferenceSource* out);
 
+  // `baseline: national | leave_one_out | {peers: COLUMN}`.
+  void ParseBaseline(const Entry& e, Baseline* out);
+
   // Relative paths: the working directory, then reference_base_dir, then the
   // pack's own directory.
   std::optional<std::string> ResolveReference(const std::string& file,
@@ -203,8 +211,9 @@ class PackParser {
   RulePack& pack_;
   std::map<std::string, const EventTypeSpec*, std::less<>> types_;
   std::map<std::string, IndicatorInfo, std::less<>> indicators_;
-  // Indicator id -> the first rule that reads its trend_ratio.
+  // Indicator id -> the first rule that reads its trend_ratio / yoy_ratio.
   std::map<std::string, std::string> trend_users_;
+  std::map<std::string, std::string> yoy_users_;
   std::string current_rule_hint_;  // id of the rule being parsed, for messages
 };
 

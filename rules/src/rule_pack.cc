@@ -63,6 +63,18 @@ const std::vector<EventTypeSpec>& BuiltinEventTypes() {
   return kTypes;
 }
 
+std::string Baseline::ToString() const {
+  switch (kind) {
+    case BaselineKind::kNational:
+      return "national";
+    case BaselineKind::kLeaveOneOut:
+      return "leave_one_out";
+    case BaselineKind::kPeers:
+      return "peers:" + column;
+  }
+  return "national";
+}
+
 std::string Window::ToString() const {
   return fmt::format("{}{}", count, hours ? 'h' : 'd');
 }
@@ -99,6 +111,16 @@ std::string_view MeasureName(Measure m) {
       return "percentile";
     case Measure::kTrendRatio:
       return "trend_ratio";
+    case Measure::kBinomialP:
+      return "binomial_p";
+    case Measure::kFunnelZ:
+      return "funnel_z";
+    case Measure::kShrunkRatio:
+      return "shrunk_ratio";
+    case Measure::kQValue:
+      return "q_value";
+    case Measure::kYoyRatio:
+      return "yoy_ratio";
   }
   return "?";
 }
@@ -204,6 +226,10 @@ std::string CanonicalText(const IndicatorSpec& ind) {
     w.Key("field").String(ind.field);
     w.Key("window").String(ind.window.ToString());
     w.Key("per").Double(ind.per);
+  }
+  // Written only when set, so the versions of packs without it stay the same.
+  if (ind.baseline.kind != BaselineKind::kNational) {
+    w.Key("baseline").String(ind.baseline.ToString());
   }
   w.EndObject();
   return out;

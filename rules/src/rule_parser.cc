@@ -222,14 +222,48 @@ void PackParser::ParseCondition(const YAML::Node& node, ConditionSpec* cond, Sou
       cond->value = *v;
       if (measure == Measure::kPercentile && (*v < 0 || *v > 100)) {
         ctx_.Error(e->value_mark, fmt::format("a percentile lies between 0 and 100, got {}", *v));
-      } else if (measure == Measure::kPoissonP && (*v < 0 || *v > 1)) {
-        ctx_.Error(e->value_mark,
-                   fmt::format("a poisson_p probability lies between 0 and 1, got {}", *v));
+      } else if ((measure == Measure::kPoissonP || measure == Measure::kBinomialP ||
+                  measure == Measure::kQValue) &&
+                 (*v < 0 || *v > 1)) {
+        ctx_.Error(e->value_mark, fmt::format("a {} probability lies between 0 and 1, got {}",
+                                              MeasureName(*measure), *v));
       }
     }
   }
   if (ind != nullptr && measure && ind->aggregate_known) {
     const IndicatorSpec& spec = pack_.indicators[ind->index];
+    const bool count_or_share =
+        spec.aggregate == Aggregate::kCount || spec.aggregate == Aggregate::kShare;
+    const std::string kind = spec.is_reference()
+                                 ? std::string("a reference indicator")
+                                 : fmt::format("a {}", AggregateName(spec.aggregate));
+    if (*measure == Measure::kBinomialP && spec.aggregate != Aggregate::kShare) {
+      ctx_.Error(
+          measure_entry->value_mark,
+          fmt::format("measure 'binomial_p' needs a share indicator (matching events out "
+                      "of all events of the type); '{}' is {}{}",
+                      spec.id, kind,
+                      spec.aggregate == Aggregate::kCount ? "; use poisson_p for counts" : ""));
+    } else if (*measure == Measure::kYoyRatio && spec.is_reference()) {
+      ctx_.Error(measure_entry->value_mark,
+                 fmt::format("measure 'yoy_ratio' does not apply to reference indicator '{}': "
+                             "a table has no history of windows",
+                             spec.id));
+    } else if (*measure == Measure::kYoyRatio && ind->window_mark &&
+               spec.window.ms() > kYoyMaxWindowDays * kMsPerDay) {
+      ctx_.Error(
+          measure_entry->value_mark,
+          fmt::format("measure 'yoy_ratio' needs a window of at most {}d (a season, "
+                      "compared with the same season a year earlier); indicator '{}' has "
+                      "window {} (line {})",
+                      kYoyMaxWindowDays, spec.id, spec.window.ToString(), ind->window_mark->line));
+    } else if ((*measure == Measure::kFunnelZ || *measure == Measure::kShrunkRatio ||
+                *measure == Measure::kQValue) &&
+               !count_or_share) {
+      ctx_.Error(measure_entry->value_mark,
+                 fmt::format("measure '{}' needs a count or share indicator; '{}' is {}",
+                             MeasureName(*measure), spec.id, kind));
+    }
     if ((*measure == Measure::kNationalZscore || *measure == Measure::kPoissonP) &&
         spec.aggregate != Aggregate::kCount && spec.aggregate != Aggregate::kShare) {
       ctx_.Error(
@@ -246,6 +280,9 @@ void PackParser::ParseCondition(const YAML::Node& node, ConditionSpec* cond, Sou
     }
     if (*measure == Measure::kTrendRatio) {
       trend_users_.emplace(spec.id, fmt::format("rule '{}'", current_rule_hint_));
+    }
+    if (*measure == Measure::kYoyRatio) {
+      yoy_users_.emplace(spec.id, fmt::format("rule '{}'", current_rule_hint_));
     }
   }
 }

@@ -118,16 +118,20 @@ struct RuleSetBuilder {
             continue;
           }
           rule.condition_indicator.push_back(it->second);
-          if (c.measure == Measure::kTrendRatio) {
-            set->indicators_[static_cast<size_t>(it->second)].uses_trend = true;
-          }
+          RuleSet::Indicator& read = set->indicators_[static_cast<size_t>(it->second)];
+          if (c.measure == Measure::kTrendRatio) read.uses_trend = true;
+          if (c.measure == Measure::kYoyRatio) read.uses_yoy = true;
+          if (c.measure == Measure::kQValue) read.uses_q = true;
         }
         set->rules_.push_back(std::move(rule));
       }
     }
     for (RuleSet::Indicator& ind : set->indicators_) {
-      ind.history_ms =
-          ind.spec->is_reference() ? 0 : ind.spec->window.ms() * (ind.uses_trend ? 5 : 1);
+      if (ind.spec->is_reference()) continue;
+      ind.history_ms = ind.spec->window.ms() * (ind.uses_trend ? 5 : 1);
+      if (ind.uses_yoy) {
+        ind.history_ms = std::max(ind.history_ms, kYoyLagDays * kMsPerDay + ind.spec->window.ms());
+      }
     }
     std::string versions;
     for (const RulePack& p : ps) versions += p.version + "\n";

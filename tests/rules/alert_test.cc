@@ -65,6 +65,7 @@ Alert SampleAlert() {
   t.observed = std::numeric_limits<double>::infinity();
   t.count = 4;
   t.window = "90d";
+  t.baseline = "leave_one_out";
   t.held = true;
   a.conditions.push_back(t);
   ConditionOutcome r;
@@ -73,6 +74,7 @@ Alert SampleAlert() {
   r.op = Op::kNe;
   r.value = 50;
   r.rate = std::numeric_limits<double>::quiet_NaN();
+  r.baseline = "peers:urbanisation";
   a.conditions.push_back(r);
   a.score = 1.0;
   a.evidence = {"pol-000001", "pol-000002"};
@@ -88,13 +90,13 @@ TEST(AlertToJsonTest, Golden) {
       R"("emitted_at":"2026-11-28T14:00:00.123Z","conditions":[)"
       R"({"indicator":"drug_sites","measure":"poisson_p","op":"<=","value":0.001,)"
       R"("observed":2e-05,"count":31,"expected":12.4,"rate":0.137,"national_rate":0.055,)"
-      R"("window":"365d","held":true},)"
+      R"("window":"365d","baseline":"national","held":true},)"
       R"({"id":"cash-trend","indicator":"cash_reports","measure":"trend_ratio","op":">=",)"
       R"("value":2.0,"observed":"+Inf","count":4,"expected":null,"rate":null,)"
-      R"("national_rate":null,"window":"90d","held":true},)"
+      R"("national_rate":null,"window":"90d","baseline":"leave_one_out","held":true},)"
       R"({"indicator":"youth_at_risk","measure":"percentile","op":"!=","value":50.0,)"
       R"("observed":null,"count":0,"expected":null,"rate":null,"national_rate":null,)"
-      R"("window":null,"held":false}],)"
+      R"("window":null,"baseline":"peers:urbanisation","held":false}],)"
       R"("score":1.0,"evidence":["pol-000001","pol-000002"],)"
       R"("labels":{"area":"zuid \"oost\"","team":"vastgoed"}})";
   EXPECT_EQ(AlertToJson(SampleAlert()), expected);
@@ -123,7 +125,7 @@ TEST(AlertToJsonTest, IsValidJsonWithTheSpecFieldsInOrder) {
   for (auto field : c[1]) ckeys.emplace_back(field.key);
   EXPECT_EQ(ckeys, (std::vector<std::string>{"id", "indicator", "measure", "op", "value",
                                              "observed", "count", "expected", "rate",
-                                             "national_rate", "window", "held"}));
+                                             "national_rate", "window", "baseline", "held"}));
   double observed = 0;
   ASSERT_EQ(c[0].at_key("observed").get(observed), simdjson::SUCCESS);
   EXPECT_EQ(observed, 0.00002);

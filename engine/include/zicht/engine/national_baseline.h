@@ -8,18 +8,22 @@
 
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
 #include <span>
 #include <vector>
 
+#include "zicht/engine/measure_math.h"
 #include "zicht/engine/plan.h"
 #include "zicht/engine/window_store.h"
 
 namespace zicht::engine {
 
-// National figures of one indicator at one final bucket.
+// National figures of one indicator at one final bucket, and everything
+// derived from them that ranges over all municipalities, computed once per
+// national update so that evaluating a condition never walks the country.
 struct NationalFigures {
   bool valid = false;  // false: the national rate is 0 or undefined
   double rate = 0;     // national rate per `per` (count, sum), share, mean or value
@@ -29,10 +33,49 @@ struct NationalFigures {
   std::vector<double> rate_of;       // per municipality (global index), NaN if undefined
   std::vector<WindowAgg> agg_of;     // per municipality: its final window
   std::vector<double> sorted_rates;  // defined rates, ascending (percentile)
+  // SPEC 8.1: each municipality's own baseline rate for leave_one_out and
+  // peers (NaN: no baseline); empty for the national baseline.
+  std::vector<double> baseline_rate_of;
+  // shrunk_ratio (count, share): the prior over all municipalities' final
+  // windows against the national rate.
+  ShrinkagePrior shrink;
+  // q_value (when read): p-values of the final windows against each
+  // municipality's baseline, ranked.
+  BhRanking q_ranking;
+  std::vector<int> q_member_of;  // municipality -> member of q_ranking, -1 (population 0)
 };
 
 // Rate of a municipality from its window aggregate (NaN when undefined).
 double MunicipalityRate(const IndicatorDef& ind, const WindowAgg& agg, int64_t population);
+
+// The rate municipality `m` is compared with (SPEC 8.1): the national rate,
+// or its own leave-one-out / peer rate; NaN when it has none or it is not
+// valid (zero, undefined).
+inline double BaselineRate(const NationalFigures& f, int m) {
+  if (!f.baseline_rate_of.empty()) return f.baseline_rate_of[static_cast<size_t>(m)];
+  return f.valid ? f.rate : std::numeric_limits<double>::quiet_NaN();
+}
+
+// Expected count of a count or share indicator for a window against a
+// baseline rate: rate × population ÷ per, or share × all events; NaN else.
+double ExpectedCount(const IndicatorDef& ind, const WindowAgg& window, int64_t population,
+                     double baseline_rate);
+
+// The p-value behind funnel_z and q_value: poisson_p (count) or binomial_p
+// (share) of a window against a baseline rate; NaN when not computable.
+double BaselinePValue(const IndicatorDef& ind, const WindowAgg& window, int64_t population,
+                      double baseline_rate);
+
+// Pools an event indicator's figures from every municipality's final window
+// (`agg_of`, by global index), in municipality order, so that the result is
+// the same bits however municipalities are spread over partitions.
+NationalFigures PoolNationalFigures(const IndicatorDef& ind, const MunicipalityTable& munis,
+                                    std::vector<WindowAgg> agg_of);
+
+// A reference indicator's figures: population-weighted means over the
+// municipalities with a figure (and, per baseline, over the others / peers).
+NationalFigures PoolReferenceFigures(const IndicatorDef& ind, const MunicipalityTable& munis,
+                                     const ReferenceValues& values);
 
 struct NationalBaselineOptions {
   // Final buckets kept per partition and unit: how far partitions may drift apart

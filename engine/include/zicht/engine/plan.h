@@ -72,6 +72,13 @@ struct IndicatorDef {
   rules::Aggregate aggregate = rules::Aggregate::kCount;
   double per = 1000;
   int reference = -1;  // index into Plan::reference_values
+  // What it is compared with (SPEC 8.1). For peers: the group of each
+  // municipality (dense ids of the column's values), -1 without a value.
+  rules::BaselineKind baseline = rules::BaselineKind::kNational;
+  std::vector<int> peer_group;
+  // yoy_ratio: the window this many buckets earlier is kept too (0: not read).
+  int64_t yoy_lag = 0;
+  bool uses_q = false;  // q_value is read: rank p-values per national update
   // (rule, condition) pairs that read this indicator.
   std::vector<std::pair<int, int>> conditions;
 };

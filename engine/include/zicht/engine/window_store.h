@@ -1,8 +1,8 @@
 // WindowStore: the hot, in-memory aggregates of one partition: per series a
 // ring of event-time buckets per municipality, and per indicator the running
-// window sums (current window, the 4 before it for trend_ratio, and the
-// "final" window that ends at the last closed bucket, used for national
-// figures). All arithmetic is integer, so results are exact and order-free.
+// window sums (current window, the 4 before it for trend_ratio, the one a
+// year earlier for yoy_ratio, and the "final" window that ends at the last closed bucket, used for
+// national figures). All arithmetic is integer, so results are exact and order-free.
 #pragma once
 
 #include <cstdint>
@@ -70,6 +70,11 @@ class WindowStore {
     return s.windows[static_cast<size_t>(local) * static_cast<size_t>(s.count) +
                      static_cast<size_t>(k)];
   }
+  // yoy_ratio: the indicator's window ending IndicatorDef::yoy_lag buckets
+  // before the current one (empty when the indicator has no lag).
+  const WindowAgg& Lagged(int indicator, int local) const {
+    return indicators_[static_cast<size_t>(indicator)].lagged[static_cast<size_t>(local)];
+  }
   // The indicator's window ending at the final (closed) bucket.
   const WindowAgg& Final(int indicator, int local) const {
     return indicators_[static_cast<size_t>(indicator)].final[static_cast<size_t>(local)];
@@ -106,8 +111,10 @@ class WindowStore {
     int64_t window = 0;
     int count = 1;  // windows kept
     bool hours = false;
+    int64_t lag = 0;                 // yoy_ratio: buckets back (0: none)
     std::vector<WindowAgg> windows;  // [local * count + k]
     std::vector<WindowAgg> final;    // [local]
+    std::vector<WindowAgg> lagged;   // [local] when lag > 0
   };
 
   static size_t Ring(const SeriesState& s, int64_t bucket) {

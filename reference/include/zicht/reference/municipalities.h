@@ -29,8 +29,12 @@ class MunicipalityTable {
   // reported as file:line:column; duplicate codes, bad codes and non-positive
   // populations are errors.
   static Result<std::shared_ptr<const MunicipalityTable>> Load(const std::string& path);
-  static Result<std::shared_ptr<const MunicipalityTable>> FromRows(std::vector<Municipality> rows,
-                                                                   std::string source = {});
+  // `columns` and `cells` (per row, the text of each column) keep every
+  // column of a file, so that baselines and regions can group by any of them;
+  // without them the table has the SPEC columns, filled from the rows.
+  static Result<std::shared_ptr<const MunicipalityTable>> FromRows(
+      std::vector<Municipality> rows, std::string source = {},
+      std::vector<std::string> columns = {}, std::vector<std::vector<std::string>> cells = {});
 
   size_t size() const { return rows_.size(); }
   const Municipality& at(size_t index) const { return rows_[index]; }
@@ -41,6 +45,18 @@ class MunicipalityTable {
     return n < 0 ? -1 : by_number_[static_cast<size_t>(n)];
   }
   int64_t total_population() const { return total_population_; }
+  // Every column of the file, in file order (the SPEC ones and any others,
+  // such as urbanisation or riec_region).
+  const std::vector<std::string>& columns() const { return columns_; }
+  // Position of a column in columns(), -1 when the file has none of that name.
+  int ColumnIndex(std::string_view name) const;
+  // The text of a row's cell ("" when the row is short).
+  std::string_view Cell(size_t row, int column) const {
+    const auto& cells = cells_[row];
+    return column >= 0 && static_cast<size_t>(column) < cells.size()
+               ? std::string_view(cells[static_cast<size_t>(column)])
+               : std::string_view();
+  }
   const std::string& source() const { return source_; }
 
   // 0..9999 for "GM" followed by exactly four digits, else -1.
@@ -60,6 +76,8 @@ class MunicipalityTable {
   std::array<int16_t, 10000> by_number_{};
   int64_t total_population_ = 0;
   std::string source_;
+  std::vector<std::string> columns_;
+  std::vector<std::vector<std::string>> cells_;  // [row][column]
 };
 
 using MunicipalityTablePtr = std::shared_ptr<const MunicipalityTable>;

@@ -23,6 +23,9 @@ struct ConditionOutcome {
   std::optional<double> rate;           // municipality rate (or share / mean / value)
   std::optional<double> national_rate;  // national rate (or share / mean / value)
   std::string window;                   // "90d"; empty for reference indicators
+  // What expected and national_rate were computed against (SPEC 8.1):
+  // "national", "leave_one_out" or "peers:COLUMN".
+  std::string baseline = "national";
   bool held = false;
 };
 

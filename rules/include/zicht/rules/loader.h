@@ -27,6 +27,11 @@ struct LoadOptions {
   // Directory tried after the working directory for relative reference files;
   // empty = the pack's own directory.
   std::string reference_base_dir;
+  // Columns of the municipalities file the engine will run with; when set, a
+  // `baseline: {peers: COLUMN}` naming another column does not validate.
+  // Unset (offline checks without a table): any column name is accepted here
+  // and the engine checks it when it builds its plan.
+  std::optional<std::vector<std::string>> municipality_columns;
 };
 
 struct PackLoadResult {
@@ -53,7 +58,11 @@ class RuleSet {
     const IndicatorSpec* spec = nullptr;
     std::string key;          // "pack/indicator"
     bool uses_trend = false;  // some rule reads trend_ratio of it
-    TimeMs history_ms = 0;    // window, or 5 windows when uses_trend
+    bool uses_yoy = false;    // some rule reads yoy_ratio of it
+    // Some rule reads a measure ranked over all municipalities (q_value).
+    bool uses_q = false;
+    // Window; 5 windows when uses_trend; 364 days + window when uses_yoy.
+    TimeMs history_ms = 0;
   };
   struct Rule {
     int pack = 0;

@@ -61,6 +61,17 @@ struct ReferenceSource {
   std::string column;  // value column; the table also has a `municipality` column
 };
 
+// What an indicator is compared with (SPEC section 8.1).
+enum class BaselineKind : uint8_t { kNational, kLeaveOneOut, kPeers };
+
+struct Baseline {
+  BaselineKind kind = BaselineKind::kNational;
+  std::string column;  // kPeers: a column of the municipalities file
+  SourceMark mark;     // of the `baseline` value; empty when not written
+  // "national", "leave_one_out" or "peers:COLUMN" (as explanations name it).
+  std::string ToString() const;
+};
+
 struct IndicatorSpec {
   std::string id;
   std::string title;
@@ -71,6 +82,7 @@ struct IndicatorSpec {
   Window window;
   double per = 1000;                      // rate per N inhabitants
   std::optional<ReferenceSource> source;  // set for reference indicators
+  Baseline baseline;                      // default: national
   SourceMark mark;
 
   bool is_reference() const { return source.has_value(); }
@@ -84,7 +96,18 @@ enum class Measure : uint8_t {
   kPoissonP,
   kPercentile,
   kTrendRatio,
+  // SPEC section 8.2.
+  kBinomialP,
+  kFunnelZ,
+  kShrunkRatio,
+  kQValue,
+  kYoyRatio,
 };
+
+// yoy_ratio compares with the same window 364 days (52 weeks) earlier, for
+// windows up to 92 days.
+inline constexpr int64_t kYoyLagDays = 364;
+inline constexpr int64_t kYoyMaxWindowDays = 92;
 
 enum class Op : uint8_t { kGe, kGt, kLe, kLt, kEq, kNe };
 
