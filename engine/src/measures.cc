@@ -30,17 +30,19 @@ double AggregateValue(rules::Aggregate aggregate, const WindowAgg& w) {
 }
 
 // SPEC percentile: 100 × (lower + ½ equal) ÷ (municipalities − 1), itself
-// excluded. `sorted_all` holds every municipality's national-snapshot rate,
+// excluded. `sorted_all` holds every defined national-snapshot rate,
 // including this one's (`own_snapshot`, NaN if it had none), which is taken out.
+// Municipalities whose rate is undefined (a share or mean without events)
+// are neither lower nor equal, but they count in the denominator as the SPEC
+// writes it.
 double PercentileExcludingSelf(double own, double own_snapshot,
-                               const std::vector<double>& sorted_all) {
+                               const std::vector<double>& sorted_all, size_t municipalities) {
   auto lo = std::lower_bound(sorted_all.begin(), sorted_all.end(), own);
   auto hi = std::upper_bound(lo, sorted_all.end(), own);
   double lower = static_cast<double>(lo - sorted_all.begin());
   double equal = static_cast<double>(hi - lo);
-  double others = static_cast<double>(sorted_all.size());
+  double others = static_cast<double>(municipalities) - 1;
   if (!std::isnan(own_snapshot)) {
-    others -= 1;
     if (own_snapshot < own) {
       lower -= 1;
     } else if (own_snapshot == own) {
@@ -81,8 +83,9 @@ MeasureResult ComputeMeasureFor(rules::Measure measure, const MeasureInput& in,
         break;
       case rules::Measure::kPercentile:
         if (nat != nullptr) {
-          r.observed = PercentileExcludingSelf(
-              *v, nat->rate_of[static_cast<size_t>(in.municipality)], nat->sorted_rates);
+          r.observed =
+              PercentileExcludingSelf(*v, nat->rate_of[static_cast<size_t>(in.municipality)],
+                                      nat->sorted_rates, nat->rate_of.size());
         }
         break;
       default:
@@ -141,8 +144,9 @@ MeasureResult ComputeMeasureFor(rules::Measure measure, const MeasureInput& in,
       break;
     case rules::Measure::kPercentile:
       if (nat != nullptr && !std::isnan(r.rate)) {
-        r.observed = PercentileExcludingSelf(
-            r.rate, nat->rate_of[static_cast<size_t>(in.municipality)], nat->sorted_rates);
+        r.observed =
+            PercentileExcludingSelf(r.rate, nat->rate_of[static_cast<size_t>(in.municipality)],
+                                    nat->sorted_rates, nat->rate_of.size());
       }
       break;
     case rules::Measure::kTrendRatio: {
