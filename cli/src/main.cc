@@ -60,6 +60,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> check_files;
   auto* check = rules->add_subcommand("check", "Validate rule packs; exit 1 on any error");
   check->add_option("packs", check_files, "Rule pack files")->required();
+  std::string check_municipalities;
+  check->add_option("--municipalities", check_municipalities,
+                    "Municipality CSV whose columns `baseline: {peers: COLUMN}` may name "
+                    "(default config/reference/municipalities.csv when it exists)");
   std::vector<std::string> test_files;
   auto* test = rules->add_subcommand("test", "Run analyst-written rule test files");
   test->add_option("files", test_files, "Rule test files")->required();
@@ -98,7 +102,7 @@ int main(int argc, char** argv) {
 
   if (*run) return zicht::cli::RunCommand(run_opts);
   if (*replay) return zicht::cli::ReplayCommand(replay_opts);
-  if (*check) return zicht::cli::RulesCheckCommand(check_files);
+  if (*check) return zicht::cli::RulesCheckCommand(check_files, check_municipalities);
   if (*test) return zicht::cli::RulesTestCommand(test_files);
   if (*generate) return zicht::cli::GenerateCommand(gen_opts);
   if (*describe) return zicht::cli::ConfigDescribeCommand();

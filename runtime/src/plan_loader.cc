@@ -5,8 +5,12 @@
 namespace zicht::runtime {
 
 Result<engine::PlanPtr> LoadPlan(const PlanSources& options) {
+  auto municipalities = reference::MunicipalityTable::Load(options.municipalities_path);
+  if (!municipalities.ok()) return municipalities.status();
   rules::LoadOptions load;
   load.retention_ms = options.retention_ms;
+  // Peers baselines are checked against this table, with file:line:column.
+  load.municipality_columns = (*municipalities)->columns();
   rules::RuleSetLoadResult loaded = rules::LoadRuleSet(options.rule_files, load);
   if (!loaded.rule_set) {
     std::string message;
@@ -17,8 +21,6 @@ Result<engine::PlanPtr> LoadPlan(const PlanSources& options) {
     if (message.empty()) message = "rule packs could not be loaded";
     return Status::InvalidArgument(message);
   }
-  auto municipalities = reference::MunicipalityTable::Load(options.municipalities_path);
-  if (!municipalities.ok()) return municipalities.status();
   engine::PlanOptions plan_options;
   plan_options.allowed_lateness_ms = options.allowed_lateness_ms;
   return engine::Plan::Build(loaded.rule_set, *municipalities, plan_options);

@@ -229,3 +229,111 @@ TEST(TrendRatio, HandComputed) {
 
 }  // namespace
 }  // namespace zicht::engine
+
+namespace zicht::engine {
+namespace {
+
+TEST(BinomialUpperTail, HandComputedAndEdges) {
+  // n = 4, p = 1/2: P(X >= 3) = (4 + 1) / 16.
+  EXPECT_NEAR(BinomialUpperTail(3, 4, 0.5), 5.0 / 16.0, 1e-15);
+  EXPECT_NEAR(BinomialUpperTail(1, 10, 0.1), 1 - std::pow(0.9, 10), 1e-15);
+  EXPECT_EQ(BinomialUpperTail(0, 10, 0.3), 1.0);
+  EXPECT_EQ(BinomialUpperTail(11, 10, 0.3), 0.0);
+  EXPECT_EQ(BinomialUpperTail(10, 10, 1.0), 1.0);
+  EXPECT_EQ(BinomialUpperTail(1, 10, 0.0), 0.0);
+  EXPECT_TRUE(std::isnan(BinomialUpperTail(1, 10, kNaN)));
+  EXPECT_TRUE(std::isnan(BinomialUpperTail(1, 10, 1.5)));
+  EXPECT_TRUE(std::isnan(BinomialUpperTail(1, -1, 0.5)));
+  // Far tail keeps its relative precision: P(X = n) = p^n.
+  EXPECT_NEAR(BinomialUpperTail(200, 200, 0.1) / std::pow(0.1, 200), 1.0, 1e-10);
+}
+
+TEST(FunnelZ, QuantilesAndInfinities) {
+  EXPECT_NEAR(FunnelZ(0.025), 1.959963984540054, 1e-12);
+  EXPECT_NEAR(FunnelZ(0.001), 3.090232306167813, 1e-12);
+  EXPECT_NEAR(FunnelZ(0.5), 0.0, 1e-15);
+  EXPECT_NEAR(FunnelZ(0.975), -1.959963984540054, 1e-12);
+  EXPECT_EQ(FunnelZ(0.0), kInf);
+  EXPECT_EQ(FunnelZ(1.0), -kInf);
+  EXPECT_TRUE(std::isnan(FunnelZ(kNaN)));
+  EXPECT_TRUE(std::isnan(FunnelZ(-0.1)));
+  // Tiny p: from the complement, not from 1 - p (which would be 1).
+  EXPECT_NEAR(FunnelZ(1e-300), 37.047096, 1e-5);
+}
+
+TEST(ShrinkagePrior, FlatWhenEveryRatioIsTheSame) {
+  const std::vector<double> o = {10, 20, 40}, e = {5, 10, 20};
+  ShrinkagePrior prior = EstimateShrinkagePrior(o, e);
+  ASSERT_TRUE(prior.valid);
+  EXPECT_TRUE(prior.flat);
+  EXPECT_DOUBLE_EQ(prior.mean, 2.0);
+  EXPECT_EQ(ShrunkRatio(prior, 100, 1), 2.0);
+}
+
+TEST(ShrinkagePrior, HandComputedSpread) {
+  // m = 60/30 = 2; Σ (O − mE)²/E = 0 + 100/10 + 100/10 = 20; s² = 20/30 − 2/10.
+  const std::vector<double> o = {20, 30, 10}, e = {10, 10, 10};
+  ShrinkagePrior prior = EstimateShrinkagePrior(o, e);
+  ASSERT_TRUE(prior.valid);
+  ASSERT_FALSE(prior.flat);
+  const double s2 = 20.0 / 30.0 - 0.2;
+  EXPECT_NEAR(prior.variance, s2, 1e-14);
+  EXPECT_NEAR(ShrunkRatio(prior, 30, 10), (30 + 4 / s2) / (10 + 2 / s2), 1e-14);
+  // Small areas move further towards m than large ones with the same ratio.
+  const double small = ShrunkRatio(prior, 3, 1), large = ShrunkRatio(prior, 300, 100);
+  EXPECT_LT(std::fabs(small - 2), std::fabs(large - 2) + 1);
+  EXPECT_LT(small, large);
+  // Municipalities without an expectation are left out; none at all: invalid.
+  EXPECT_FALSE(EstimateShrinkagePrior(std::vector<double>{1}, std::vector<double>{0}).valid);
+  EXPECT_TRUE(std::isnan(ShrunkRatio(ShrinkagePrior{}, 1, 1)));
+}
+
+TEST(BenjaminiHochberg, HandComputedWithTies) {
+  // n = 4: p sorted 0.01, 0.02, 0.02, 0.5 -> 4p/k = 0.04, 0.04, 0.0267, 0.5;
+  // suffix minima 0.0267, 0.0267, 0.0267, 0.5.
+  std::vector<double> q = BenjaminiHochberg({0.02, 0.5, 0.01, 0.02});
+  EXPECT_NEAR(q[0], 0.08 / 3, 1e-15);
+  EXPECT_NEAR(q[1], 0.5, 1e-15);
+  EXPECT_NEAR(q[2], 0.08 / 3, 1e-15);
+  EXPECT_NEAR(q[3], 0.08 / 3, 1e-15);
+  // NaN counts as 1; results never exceed 1.
+  q = BenjaminiHochberg({kNaN, 0.9});
+  EXPECT_EQ(q[0], 1.0);
+  EXPECT_EQ(q[1], 1.0);
+}
+
+// The O(log n) query agrees with re-sorting the whole set with the one entry
+// replaced, for random sets with many ties and every kind of replacement.
+TEST(BhRanking, AgreesWithTheReferenceForEveryReplacement) {
+  std::mt19937_64 rng(12);
+  for (int trial = 0; trial < 300; ++trial) {
+    const size_t n = 1 + rng() % 40;
+    std::vector<double> p(n);
+    for (double& v : p) {
+      switch (rng() % 4) {
+        case 0:
+          v = static_cast<double>(rng() % 5) / 10;  // ties
+          break;
+        case 1:
+          v = kNaN;
+          break;
+        default:
+          v = std::ldexp(static_cast<double>(rng() % 1000000), -20 - static_cast<int>(rng() % 30));
+      }
+    }
+    BhRanking ranking(p);
+    for (size_t m = 0; m < n; ++m) {
+      for (double x : {p[m], 0.0, 1.0, kNaN, p[(m + 1) % n], 0.3, 1e-9, p[m] * 0.5}) {
+        std::vector<double> changed = p;
+        changed[m] = x;
+        const double want = BenjaminiHochberg(changed)[m];
+        EXPECT_NEAR(ranking.AdjustedFor(m, x), want, 1e-15 * std::max(1.0, want))
+            << "trial " << trial << " n " << n << " m " << m << " x " << x;
+      }
+    }
+  }
+  EXPECT_TRUE(std::isnan(BhRanking().AdjustedFor(0, 0.1)));
+}
+
+}  // namespace
+}  // namespace zicht::engine

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "test_plan.h"
+#include "zicht/rules/loader.h"
 
 namespace zicht::engine {
 namespace {
@@ -76,6 +77,59 @@ TEST(PlanTest, SeriesKeysAreStableAcrossBuildsAndDistinct) {
     keys.insert(a->series()[s].key);
   }
   EXPECT_EQ(keys.size(), a->series().size());
+}
+
+const char kPeersPack[] =
+    "apiVersion: zicht/v1\n"
+    "kind: RulePack\n"
+    "metadata: { name: peers }\n"
+    "indicators:\n"
+    "  - id: sites\n"
+    "    event: drug_finding\n"
+    "    aggregate: count\n"
+    "    window: 30d\n"
+    "    baseline: { peers: urbanisation }\n"
+    "rules:\n"
+    "  - id: r\n"
+    "    conditions:\n"
+    "      - { indicator: sites, measure: yoy_ratio, op: \">=\", value: 2 }\n";
+
+Result<PlanPtr> PeersPlan(std::vector<std::string> columns,
+                          std::vector<std::vector<std::string>> cells) {
+  std::vector<reference::Municipality> rows;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    rows.push_back({cells[i][0], cells[i][0], "P", 1000, std::nullopt, 2024});
+  }
+  auto table = reference::MunicipalityTable::FromRows(rows, "munis.csv", std::move(columns),
+                                                      std::move(cells));
+  EXPECT_TRUE(table.ok());
+  rules::PackLoadResult pack = rules::LoadRulePackText(kPeersPack, "peers.yaml");
+  EXPECT_TRUE(pack.errors.empty());
+  std::vector<rules::RulePack> packs;
+  packs.push_back(std::move(*pack.pack));
+  auto set = rules::BuildRuleSet(std::move(packs));
+  return Plan::Build(set.rule_set, *table);
+}
+
+TEST(PlanTest, PeersGroupTheValuesOfAColumnAndYoyKeepsAYearOfHistory) {
+  auto plan = PeersPlan({"code", "population", "urbanisation"}, {{"GM0001", "1000", "1"},
+                                                                 {"GM0002", "1000", " 2 "},
+                                                                 {"GM0003", "1000", ""},
+                                                                 {"GM0004", "1000", "1"}});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  const IndicatorDef& ind = (*plan)->indicators()[0];
+  EXPECT_EQ(ind.baseline, rules::BaselineKind::kPeers);
+  EXPECT_EQ(ind.peer_group, (std::vector<int>{0, 1, -1, 0}));
+  EXPECT_EQ(ind.yoy_lag, 364);
+  EXPECT_GE((*plan)->series()[static_cast<size_t>(ind.series)].retention, 364 + 30);
+}
+
+TEST(PlanTest, APeersColumnTheTableLacksIsAnErrorAtTheBaseline) {
+  auto plan = PeersPlan({"code", "population"}, {{"GM0001", "1000"}});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().message(),
+            "peers.yaml:9:24: indicator 'sites': the municipalities file munis.csv has no column "
+            "'urbanisation' (columns: code, population)");
 }
 
 }  // namespace

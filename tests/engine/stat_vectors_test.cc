@@ -72,8 +72,7 @@ WindowAgg AggOf(simdjson::dom::element e) {
   const double diff = std::fabs(got - reference);
   if (diff <= 1e-6 * std::fabs(reference) || diff <= 1e-300) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << fmt::format("expected {:.17g}, got {:.17g} (rel {:.3g})",
-                                                      reference, got,
-                                                      diff / std::fabs(reference));
+                                                      reference, got, diff / std::fabs(reference));
 }
 
 std::string PackText(std::string_view aggregate, std::string_view baseline, double per,
@@ -82,8 +81,7 @@ std::string PackText(std::string_view aggregate, std::string_view baseline, doub
   if (aggregate == "count") {
     indicator = "event: drug_finding\n    aggregate: count";
   } else if (aggregate == "share") {
-    indicator =
-        "event: property_sale\n    aggregate: share\n    where: { buyer_type: [company] }";
+    indicator = "event: property_sale\n    aggregate: share\n    where: { buyer_type: [company] }";
   } else {
     indicator = fmt::format(
         "event: suspicious_transaction\n    aggregate: {}\n    field: amount_eur", aggregate);
@@ -173,10 +171,10 @@ TEST_F(StatVectors, BaselinesAndMeasuresMatchTheIndependentScript) {
     // A rule reading q_value makes the plan rank p-values (count and share;
     // the validator refuses q_value elsewhere).
     const bool counts = aggregate == "count" || aggregate == "share";
-    Built built = BuildPlan(
-        PackText(aggregate, baseline, per, 30,
-                 counts ? rules::Measure::kQValue : rules::Measure::kNationalRatio),
-        *table);
+    Built built =
+        BuildPlan(PackText(aggregate, baseline, per, 30,
+                           counts ? rules::Measure::kQValue : rules::Measure::kNationalRatio),
+                  *table);
     ASSERT_NE(built.plan, nullptr);
     const IndicatorDef& ind = built.plan->indicators()[0];
     ASSERT_EQ(ind.uses_q, counts);
@@ -236,8 +234,8 @@ TEST_F(StatVectors, YearOverYearMatchesTheIndependentScript) {
     auto table = reference::MunicipalityTable::FromRows(
         {{"GM0001", "Een", "P", 10000, std::nullopt, 2024}}, "one.csv");
     ASSERT_TRUE(table.ok());
-    Built built = BuildPlan(PackText(aggregate, "national", 1000, window, rules::Measure::kYoyRatio),
-                            *table);
+    Built built =
+        BuildPlan(PackText(aggregate, "national", 1000, window, rules::Measure::kYoyRatio), *table);
     ASSERT_NE(built.plan, nullptr);
     const Plan& plan = *built.plan;
     const IndicatorDef& ind = plan.indicators()[0];
@@ -268,8 +266,8 @@ TEST_F(StatVectors, YearOverYearMatchesTheIndependentScript) {
     in.municipality = 0;
     in.population = 10000;
     in.first_event_time = first * kMsPerDay;
-    EXPECT_TRUE(Agrees(NumberOf(c["expected"]),
-                       ComputeMeasure(rules::Measure::kYoyRatio, in).observed));
+    EXPECT_TRUE(
+        Agrees(NumberOf(c["expected"]), ComputeMeasure(rules::Measure::kYoyRatio, in).observed));
     ++n;
   }
   EXPECT_GE(n, 15u);

@@ -464,6 +464,60 @@ std::vector<Case> Cases() {
        {"1:1: rule pack is " + std::to_string(sizeof(kBase) - 1) +
         " bytes, more than the limit of 100 (LoadOptions::max_pack_bytes)"},
        [](LoadOptions* o) { o->max_pack_bytes = 100; }},
+      // --- baselines and the measures of SPEC 8.2 ----------------------------------
+      {"UnknownBaselineWithSuggestion",
+       Sub(kBase, "    window: 30d\n", "    window: 30d\n    baseline: leave-one-out\n"),
+       {"10:15: unknown baseline 'leave-one-out' (expected national, leave_one_out or {peers: "
+        "COLUMN} (a column of the municipalities file)); did you mean 'leave_one_out'?"}},
+      {"PeersWithoutColumn",
+       Sub(kBase, "    window: 30d\n", "    window: 30d\n    baseline: peers\n"),
+       {"10:15: baseline 'peers' needs the column that defines the groups: {peers: "
+        "urbanisation}"}},
+      {"BaselineOfTheWrongShape",
+       Sub(kBase, "    window: 30d\n", "    window: 30d\n    baseline: [national]\n"),
+       {"10:15: baseline must be national, leave_one_out or {peers: COLUMN} (a column of the "
+        "municipalities file), not a list"}},
+      {"BaselineMapWithAnUnknownKey",
+       Sub(kBase, "    window: 30d\n", "    window: 30d\n    baseline: { peer: urbanisation }\n"),
+       {"10:15: baseline is missing required key 'peers'",
+        "10:17: unknown key 'peer' (did you mean 'peers'?)"}},
+      {"UnknownPeersColumnWhenTheTableIsKnown",
+       Sub(kBase, "    window: 30d\n", "    window: 30d\n    baseline: { peers: urbanisaton }\n"),
+       {"10:24: the municipalities file has no column 'urbanisaton' (did you mean "
+        "'urbanisation'?)"},
+       [](LoadOptions* o) {
+         o->municipality_columns =
+             std::vector<std::string>{"code", "name", "province", "population", "urbanisation"};
+       }},
+      {"BinomialPNeedsAShare",
+       Sub(kBase, "measure: rate", "measure: binomial_p"),
+       {"14:18: measure 'binomial_p' needs a share indicator (matching events out of all "
+        "events of the type); 'cash' is a count; use poisson_p for counts"}},
+      {"FunnelZNeedsCountOrShare",
+       Sub(Sub(kBase, "    aggregate: count\n", "    aggregate: sum\n    field: amount_eur\n"),
+           "measure: rate", "measure: funnel_z"),
+       {"15:18: measure 'funnel_z' needs a count or share indicator; 'cash' is a sum"}},
+      {"ShrunkRatioOnAReferenceIndicator",
+       Sub(Ref("config/reference/youth_at_risk.csv"), "measure: percentile",
+           "measure: shrunk_ratio"),
+       {"15:18: measure 'shrunk_ratio' needs a count or share indicator; 'youth' is a "
+        "reference indicator"}},
+      {"QValueIsAProbability",
+       Sub(Sub(kBase, "measure: rate", "measure: q_value"), "value: 1\n", "value: 5\n"),
+       {"16:16: a q_value probability lies between 0 and 1, got 5"}},
+      {"YoyOnAWindowOverAQuarter",
+       Sub(Sub(kBase, "window: 30d", "window: 93d"), "measure: rate", "measure: yoy_ratio"),
+       {"14:18: measure 'yoy_ratio' needs a window of at most 92d (a season, compared with the "
+        "same season a year earlier); indicator 'cash' has window 93d (line 9)"}},
+      {"YoyOnAReferenceIndicator",
+       Sub(Ref("config/reference/youth_at_risk.csv"), "measure: percentile", "measure: yoy_ratio"),
+       {"15:18: measure 'yoy_ratio' does not apply to reference indicator 'youth': a table has "
+        "no history of windows"}},
+      {"YoyNeedsAYearOfRetention",
+       Sub(kBase, "measure: rate", "measure: yoy_ratio"),
+       {"9:13: indicator 'cash' needs 394d of history (364 days + window 30d, because rule 'r' "
+        "uses yoy_ratio on it), more than the retention of 200d"},
+       [](LoadOptions* o) { o->retention_ms = 200 * kMsPerDay; }},
   };
   return c;
 }

@@ -57,17 +57,18 @@ bool TestFileParser::LoadHeader(const YAML::Node& root) {
   if (!m.Find("tests")) diag_->Error(root, "missing 'tests': a list of test cases");
   if (!diag_->empty()) return false;
 
+  auto table = MunicipalityTable::Load(municipalities);
+  if (!table.ok()) {
+    diag_->AddLocated(table.status().message());
+    return false;
+  }
   rules::LoadOptions load;
   load.reference_base_dir = repo_root_.empty() ? std::string() : repo_root_.string();
+  load.municipality_columns = (*table)->columns();
   rules::RuleSetLoadResult loaded = rules::LoadRuleSet(packs, load);
   if (!loaded.rule_set) {
     for (const rules::Diagnostic& d : loaded.errors) diag_->Add(d);
     if (loaded.errors.empty()) diag_->Error(root, "the rule packs could not be loaded");
-    return false;
-  }
-  auto table = MunicipalityTable::Load(municipalities);
-  if (!table.ok()) {
-    diag_->AddLocated(table.status().message());
     return false;
   }
   PlanOptions plan_options;

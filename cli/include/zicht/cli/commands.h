@@ -30,7 +30,10 @@ int ReplayCommand(const ReplayCommandOptions& options);
 // Prints the configuration property registry as a Markdown table.
 int ConfigDescribeCommand();
 
-int RulesCheckCommand(const std::vector<std::string>& files);
+// `municipalities`: the table whose columns peers baselines are checked
+// against; empty = config/reference/municipalities.csv if present, else none.
+int RulesCheckCommand(const std::vector<std::string>& files,
+                      const std::string& municipalities = {});
 int RulesTestCommand(const std::vector<std::string>& files);
 
 struct GenerateCommandOptions {

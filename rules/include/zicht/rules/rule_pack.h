@@ -101,7 +101,7 @@ enum class Measure : uint8_t {
   kFunnelZ,
   kShrunkRatio,
   kQValue,
-  kYoyRatio,
+  kYoyRatio,  // the last one: code that lists every measure iterates up to it
 };
 
 // yoy_ratio compares with the same window 364 days (52 weeks) earlier, for
