@@ -265,9 +265,12 @@ double GuessCount(rules::Measure m, double v, const MeasureInput& in, const Nati
       return v * pop / per;
     case rules::Measure::kNationalRatio:
       return v * nat_rate * pop / per;
-    case rules::Measure::kNationalZscore:
-    case rules::Measure::kFunnelZ: {
+    case rules::Measure::kNationalZscore: {
       double e = nat_rate * pop / per;
+      return e + v * std::sqrt(std::max(e, 0.0));
+    }
+    case rules::Measure::kFunnelZ: {
+      const double e = nat_rate * pop / per;
       return e + v * std::sqrt(std::max(e, 0.0));
     }
     case rules::Measure::kShrunkRatio: {
@@ -312,14 +315,25 @@ bool EvaluateHolds(const rules::ConditionSpec& condition, const MeasureInput& in
   // once per final bucket, by exact evaluation of the same formulas.
   if (count && ordered && ThresholdMeasure(condition.measure)) {
     if (cache->mode != ConditionCache::kThreshold || cache->final_bucket != in.final_bucket) {
+      // Most municipalities see no event, or one, between national updates:
+      // evaluating once costs one probe where a threshold costs two or more.
+      if (cache->direct_bucket != in.final_bucket) {
+        cache->direct_bucket = in.final_bucket;
+        return ConditionHolds(condition, ComputeMeasureFor(condition.measure, in, w), min_events);
+      }
       const bool upward = condition.op == rules::Op::kGe || condition.op == rules::Op::kGt;
       auto held_at = [&](int64_t x) {
         WindowAgg a;
         a.n_match = a.n_all = x;
         return ConditionHolds(condition, ComputeMeasureFor(condition.measure, in, a), 0);
       };
+      // The national figures move little from one day to the next, so the
+      // previous day's threshold is the best guess: two or three probes, which
+      // matters for measures whose probe is a special function (funnel_z).
       const int64_t guess =
-          static_cast<int64_t>(GuessCount(condition.measure, condition.value, in, in.national));
+          cache->mode == ConditionCache::kThreshold && cache->threshold < kNoCount
+              ? cache->threshold
+              : static_cast<int64_t>(GuessCount(condition.measure, condition.value, in, in.national));
       // Rising measure with >=/>: held for counts >= t. With <=/<: held for
       // counts < t', where t' is the smallest count at which it stops holding.
       cache->threshold = upward ? SmallestHeld(guess, held_at)

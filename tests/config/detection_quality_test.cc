@@ -47,15 +47,17 @@ constexpr int kEpisodeGapDays = 30;  // beyond the rule's cooldown
 
 const std::map<AnomalyKind, std::set<std::string>>& Targets() {
   static const std::map<AnomalyKind, std::set<std::string>> targets = {
-      {AnomalyKind::kCashSurge, {"cash-surge", "ondermijning-typology"}},
+      {AnomalyKind::kCashSurge,
+       {"cash-surge", "cash-big-city", "ondermijning-typology", "youth-risk-typology"}},
       {AnomalyKind::kCompanyProperty, {"company-purchases", "ondermijning-typology"}},
       {AnomalyKind::kQuickResale, {"quick-cash-resale"}},
       {AnomalyKind::kDrugProduction,
-       {"drug-production", "synthetic-labs", "ondermijning-typology"}},
+       {"drug-production", "synthetic-labs", "drug-sites-fdr", "ondermijning-typology",
+        "youth-risk-typology"}},
       {AnomalyKind::kVulnerableSector, {"vulnerable-sector", "ondermijning-typology"}},
       {AnomalyKind::kCombined,
        {"property-and-drugs", "company-purchases", "drug-production", "synthetic-labs",
-        "ondermijning-typology"}},
+        "drug-sites-fdr", "ondermijning-typology", "youth-risk-typology"}},
   };
   return targets;
 }

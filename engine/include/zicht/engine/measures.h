@@ -57,6 +57,9 @@ struct ConditionCache {
   uint32_t epoch = 0;
   int64_t final_bucket = 0;
   int64_t threshold = 0;
+  // The first evaluation under new national figures is computed directly
+  // (one probe); only a second one in the same bucket pays for a threshold.
+  int64_t direct_bucket = INT64_MIN;
 };
 
 // Same result as ConditionHolds(condition, ComputeMeasure(...), min_events),
