@@ -45,6 +45,8 @@ void IndicatorMeta(JsonWriter& w, const Plan& plan, const IndicatorDef& ind) {
     w.Key("source").String(ind.spec->source->file);
   }
   w.Key("per").Double(ind.per);
+  // Whether a rule reads q_value of it (only then is there a q ranking).
+  w.Key("q_ranked").Bool(ind.uses_q);
 }
 
 // The figures of one indicator; everything derived from a small count is null.
@@ -66,6 +68,9 @@ void Figures(JsonWriter& w, const views::ShownFigures& s) {
   Number(w, "poisson_p", s.poisson_p);
   Number(w, "percentile", s.percentile);
   Number(w, "trend_ratio", s.trend_ratio);
+  Number(w, "shrunk_ratio", s.shrunk_ratio);
+  Number(w, "funnel_z", s.funnel_z);
+  Number(w, "q_value", s.q_value);
 }
 
 // Re-writes a stored alert with disclosure control on its conditions.
@@ -185,11 +190,13 @@ ApiResult IndicatorsJson(Engine& engine) {
 }
 
 ApiResult IndicatorJson(Engine& engine, const std::string& id, const std::string& pack,
-                        const ApiOptions& options) {
+                        const ApiOptions& options, const std::string& by_text) {
   const Plan& plan = engine.plan();
   int indicator = -1;
   if (ApiResult e = views::FindIndicator(plan, id, pack, &indicator); e.status != 200) return e;
   const IndicatorDef& ind = plan.indicators()[static_cast<size_t>(indicator)];
+  views::RankBy by = views::RankBy::kNationalRatio;
+  if (ApiResult e = views::ParseRankBy(ind, by_text, &by); e.status != 200) return e;
   const std::vector<IndicatorFigures> all = IndicatorFiguresAll(engine, indicator);
   std::string out;
   JsonWriter w(&out);
@@ -197,8 +204,9 @@ ApiResult IndicatorJson(Engine& engine, const std::string& id, const std::string
   IndicatorMeta(w, plan, ind);
   w.Key("disclosure_min_count").Int(options.disclosure_min_count);
   Number(w, "national_rate", views::NationalRate(all));
+  w.Key("ranked_by").String(views::RankByName(by));
   w.Key("municipalities").BeginArray();
-  for (const views::RankedMunicipality& r : views::Rank(plan, ind, all, options)) {
+  for (const views::RankedMunicipality& r : views::Rank(plan, ind, all, options, by)) {
     const Municipality& mu = plan.municipalities().at(r.municipality);
     w.BeginObject();
     w.Key("rank");

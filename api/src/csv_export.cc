@@ -49,9 +49,9 @@ ApiResult Download(const Engine& engine, std::string_view what, std::string body
 
 // The figure columns, named as the JSON fields are.
 void FigureHeader(CsvWriter& w) {
-  for (const char* name :
-       {"suppressed", "live", "count", "value", "rate", "expected", "national_rate",
-        "national_ratio", "national_zscore", "poisson_p", "percentile", "trend_ratio"}) {
+  for (const char* name : {"suppressed", "live", "count", "value", "rate", "expected",
+                           "national_rate", "national_ratio", "national_zscore", "poisson_p",
+                           "percentile", "trend_ratio", "shrunk_ratio", "funnel_z", "q_value"}) {
     w.Field(name);
   }
 }
@@ -63,8 +63,9 @@ void FigureCells(CsvWriter& w, const views::ShownFigures& s) {
   } else {
     w.Empty();
   }
-  for (double v : {s.value, s.rate, s.expected, s.national_rate, s.national_ratio,
-                   s.national_zscore, s.poisson_p, s.percentile, s.trend_ratio}) {
+  for (double v :
+       {s.value, s.rate, s.expected, s.national_rate, s.national_ratio, s.national_zscore,
+        s.poisson_p, s.percentile, s.trend_ratio, s.shrunk_ratio, s.funnel_z, s.q_value}) {
     w.Double(v);
   }
 }
@@ -148,18 +149,20 @@ void AlertRow(CsvWriter& w, simdjson::dom::parser& parser, const Plan& plan,
 }  // namespace
 
 ApiResult IndicatorCsv(Engine& engine, const std::string& id, const std::string& pack,
-                       const ApiOptions& options) {
+                       const ApiOptions& options, const std::string& by_text) {
   const Plan& plan = engine.plan();
   int indicator = -1;
   if (ApiResult e = views::FindIndicator(plan, id, pack, &indicator); e.status != 200) return e;
   const IndicatorDef& ind = plan.indicators()[static_cast<size_t>(indicator)];
+  views::RankBy by = views::RankBy::kNationalRatio;
+  if (ApiResult e = views::ParseRankBy(ind, by_text, &by); e.status != 200) return e;
   const std::vector<IndicatorFigures> all = IndicatorFiguresAll(engine, indicator);
   std::string out;
   CsvWriter w(&out);
   for (const char* name : {"rank", "code", "name", "province", "population"}) w.Field(name);
   FigureHeader(w);
   w.EndRow();
-  for (const views::RankedMunicipality& r : views::Rank(plan, ind, all, options)) {
+  for (const views::RankedMunicipality& r : views::Rank(plan, ind, all, options, by)) {
     const Municipality& mu = plan.municipalities().at(r.municipality);
     if (r.rank > 0) {
       w.Int(r.rank);

@@ -10,7 +10,7 @@
 namespace zicht::api {
 namespace {
 
-using engine::ComputeMeasure;
+using engine::ComputeMeasureFor;
 using engine::IndicatorDef;
 using engine::MeasureInput;
 using engine::NationalFigures;
@@ -18,98 +18,75 @@ using engine::WindowAgg;
 
 constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
 
-IndicatorFigures LiveFigures(const IndicatorDef& ind, const MeasureInput& in) {
+bool Counts(const IndicatorDef& ind) {
+  return ind.aggregate == rules::Aggregate::kCount || ind.aggregate == rules::Aggregate::kShare;
+}
+
+// Every figure of one (indicator, municipality) from the engine's own
+// measures, for the window `w` (the live one, or the national snapshot's):
+// the numbers its rules see. The trend needs the live window's history.
+IndicatorFigures FiguresFor(const IndicatorDef& ind, const MeasureInput& in, const WindowAgg& w,
+                            bool live) {
+  auto measure = [&](rules::Measure m) { return ComputeMeasureFor(m, in, w).observed; };
   IndicatorFigures f;
   f.indicator = ind.index;
-  f.live = true;
-  const engine::MeasureResult value = ComputeMeasure(rules::Measure::kValue, in);
+  f.live = live;
+  const engine::MeasureResult value = ComputeMeasureFor(rules::Measure::kValue, in, w);
   f.count = value.count;
   f.value = value.observed;
   f.rate = value.rate;
   f.expected = value.expected;
-  f.national_rate = in.national != nullptr && in.national->valid ? in.national->rate : kUndefined;
-  f.national_ratio = ComputeMeasure(rules::Measure::kNationalRatio, in).observed;
-  f.percentile = ComputeMeasure(rules::Measure::kPercentile, in).observed;
-  const bool counts =
-      ind.aggregate == rules::Aggregate::kCount || ind.aggregate == rules::Aggregate::kShare;
-  f.national_zscore =
-      counts ? ComputeMeasure(rules::Measure::kNationalZscore, in).observed : kUndefined;
-  f.poisson_p = counts ? ComputeMeasure(rules::Measure::kPoissonP, in).observed : kUndefined;
-  f.trend_ratio = ind.reference < 0 && ind.windows == 5
-                      ? ComputeMeasure(rules::Measure::kTrendRatio, in).observed
-                      : kUndefined;
-  return f;
-}
-
-IndicatorFigures ReferenceSnapshotFigures(engine::Engine& engine, const IndicatorDef& ind,
-                                          int municipality, IndicatorFigures f) {
-  const auto& v = engine.plan()
-                      .references()[static_cast<size_t>(ind.reference)]
-                      .by_municipality[static_cast<size_t>(municipality)];
-  double rate = kUndefined;
-  if (v) rate = f.value = *v;
-  f.rate = rate;
-  const NationalFigures& rf = engine.national().ReferenceFigures(ind.index);
-  if (rf.valid) f.national_rate = rf.rate;
-  if (!std::isnan(rate) && rf.valid) f.national_ratio = rate / rf.rate;
-  const double own_snapshot = rf.rate_of[static_cast<size_t>(municipality)];
-  if (!std::isnan(rate)) {
-    std::vector<double> others = rf.sorted_rates;
-    auto it = std::lower_bound(others.begin(), others.end(), own_snapshot);
-    if (it != others.end() && *it == own_snapshot) others.erase(it);
-    f.percentile = engine::PercentileSorted(rate, others);
+  const NationalFigures* nat = in.national;
+  f.national_rate = nat != nullptr && nat->valid ? nat->rate : kUndefined;
+  f.national_ratio = measure(rules::Measure::kNationalRatio);
+  f.percentile = measure(rules::Measure::kPercentile);
+  if (live && ind.reference < 0 && ind.windows == 5) {
+    f.trend_ratio = measure(rules::Measure::kTrendRatio);
+  }
+  if (!Counts(ind)) return f;
+  f.national_zscore = measure(rules::Measure::kNationalZscore);
+  f.poisson_p = measure(rules::Measure::kPoissonP);
+  f.funnel_z = measure(rules::Measure::kFunnelZ);
+  f.shrunk_ratio = measure(rules::Measure::kShrunkRatio);
+  if (ind.uses_q) f.q_value = measure(rules::Measure::kQValue);
+  f.observed = static_cast<double>(w.n_match);
+  if (nat != nullptr && nat->valid) {
+    f.national_expected = engine::ExpectedCount(ind, w, in.population, nat->rate);
   }
   return f;
 }
 
+// A municipality owned elsewhere: its final window in the latest complete
+// national snapshot (reference indicators: the table), through the same
+// measures with that window.
 IndicatorFigures SnapshotFigures(engine::Engine& engine, int indicator, int municipality) {
   const engine::Plan& plan = engine.plan();
   const IndicatorDef& ind = plan.indicators()[static_cast<size_t>(indicator)];
-  IndicatorFigures f;
-  f.indicator = indicator;
-  f.value = f.rate = f.national_rate = f.national_ratio = f.national_zscore = f.poisson_p =
-      f.percentile = f.trend_ratio = f.expected = kUndefined;
-  if (ind.reference >= 0) return ReferenceSnapshotFigures(engine, ind, municipality, f);
-  const int64_t population = plan.municipalities().at(static_cast<size_t>(municipality)).population;
+  MeasureInput in;
+  in.indicator = &ind;
+  in.municipality = municipality;
+  in.population = plan.municipalities().at(static_cast<size_t>(municipality)).population;
+  if (ind.reference >= 0) {
+    in.reference = &plan.references()[static_cast<size_t>(ind.reference)];
+    in.national = &engine.national().ReferenceFigures(indicator);
+    return FiguresFor(ind, in, WindowAgg{}, false);
+  }
   std::shared_ptr<const NationalFigures> nat = engine.national().LatestFigures(indicator);
-  if (!nat) return f;
-  const WindowAgg agg = nat->agg_of[static_cast<size_t>(municipality)];
-  const bool share = ind.aggregate == rules::Aggregate::kShare;
-  f.count = share ? agg.n_all : agg.n_match;
-  const double rate = nat->rate_of[static_cast<size_t>(municipality)];
-  f.rate = rate;
-  switch (ind.aggregate) {
-    case rules::Aggregate::kCount:
-      f.value = static_cast<double>(agg.n_match);
-      break;
-    case rules::Aggregate::kSum:
-      f.value = engine::FromFixed(agg.sum);
-      break;
-    default:
-      f.value = rate;
-      break;
+  if (!nat) {
+    IndicatorFigures none;
+    none.indicator = indicator;
+    return none;
   }
-  if (nat->valid) {
-    f.national_rate = nat->rate;
-    if (!std::isnan(rate)) f.national_ratio = rate / nat->rate;
-    if (ind.aggregate == rules::Aggregate::kCount) {
-      f.expected = nat->rate * static_cast<double>(population) / ind.per;
-    } else if (share) {
-      f.expected = nat->rate * static_cast<double>(agg.n_all);
-    }
-    if (f.expected > 0) {
-      f.national_zscore = engine::PoissonZScore(static_cast<double>(agg.n_match), f.expected);
-      f.poisson_p = engine::PoissonUpperTail(agg.n_match, f.expected);
-    }
-  }
-  if (!std::isnan(rate)) f.percentile = engine::PercentileSortedWithSelf(rate, nat->sorted_rates);
-  return f;
+  in.national = nat.get();
+  return FiguresFor(ind, in, nat->agg_of[static_cast<size_t>(municipality)], false);
 }
 
 IndicatorFigures FiguresOf(engine::Engine& engine, int indicator, int municipality) {
   auto in = engine.LiveInput(indicator, municipality);
   if (!in) return SnapshotFigures(engine, indicator, municipality);
-  return LiveFigures(engine.plan().indicators()[static_cast<size_t>(indicator)], *in);
+  const IndicatorDef& ind = engine.plan().indicators()[static_cast<size_t>(indicator)];
+  const WindowAgg w = ind.reference >= 0 ? WindowAgg{} : in->store->Window(ind.index, in->local, 0);
+  return FiguresFor(ind, *in, w, true);
 }
 
 }  // namespace

@@ -142,10 +142,14 @@ Status InstallApiRoutes(monitoring::HttpServer& server, const RouteOptions& opti
   ZICHT_RETURN_IF_ERROR(exportable(
       "/api/v1/indicators/{id}",
       [api](engine::Engine& e, const HttpRequest& r) {
-        return IndicatorJson(e, r.params.at("id"), Query(r, "pack"), api);
+        return IndicatorJson(e, r.params.at("id"), Query(r, "pack"), api, Query(r, "by"));
       },
       [api](engine::Engine& e, const HttpRequest& r) {
-        return IndicatorCsv(e, r.params.at("id"), Query(r, "pack"), api);
+        return IndicatorCsv(e, r.params.at("id"), Query(r, "pack"), api, Query(r, "by"));
+      }));
+  ZICHT_RETURN_IF_ERROR(
+      route("/api/v1/indicators/{id}/funnel", [api](engine::Engine& e, const HttpRequest& r) {
+        return FunnelJson(e, r.params.at("id"), Query(r, "pack"), api);
       }));
   ZICHT_RETURN_IF_ERROR(exportable(
       "/api/v1/alerts",

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 namespace zicht::api::views {
 
@@ -32,6 +33,11 @@ ShownFigures Disclose(const IndicatorDef& ind, const IndicatorFigures& f,
   s.poisson_p = f.poisson_p;
   s.percentile = f.percentile;
   s.trend_ratio = f.trend_ratio;
+  s.shrunk_ratio = f.shrunk_ratio;
+  s.funnel_z = f.funnel_z;
+  s.q_value = f.q_value;
+  s.observed = f.observed;
+  s.national_expected = f.national_expected;
   return s;
 }
 
@@ -61,20 +67,51 @@ const rules::RulePack& PackOf(const Plan& plan, const IndicatorDef& ind) {
   return plan.rule_set().packs()[static_cast<size_t>(spec.pack)];
 }
 
+RankBy DefaultRankBy(const IndicatorDef& ind) {
+  const bool counts =
+      ind.aggregate == rules::Aggregate::kCount || ind.aggregate == rules::Aggregate::kShare;
+  return counts && ind.reference < 0 ? RankBy::kShrunkRatio : RankBy::kNationalRatio;
+}
+
+ApiResult ParseRankBy(const IndicatorDef& ind, const std::string& by, RankBy* out) {
+  if (by.empty()) {
+    *out = DefaultRankBy(ind);
+  } else if (by == "national_ratio") {
+    *out = RankBy::kNationalRatio;
+  } else if (by == "shrunk_ratio") {
+    if (DefaultRankBy(ind) != RankBy::kShrunkRatio) {
+      return Error(400, "by: shrunk_ratio applies to count and share indicators");
+    }
+    *out = RankBy::kShrunkRatio;
+  } else {
+    return Error(400, "by: expected national_ratio or shrunk_ratio");
+  }
+  return ApiResult{};
+}
+
+const char* RankByName(RankBy by) {
+  return by == RankBy::kShrunkRatio ? "shrunk_ratio" : "national_ratio";
+}
+
 std::vector<RankedMunicipality> Rank(const Plan& plan, const IndicatorDef& ind,
                                      const std::vector<IndicatorFigures>& all,
-                                     const ApiOptions& options) {
-  auto shown = [&](size_t i) {
-    return !Suppressed(ind, all[i], options) && !std::isnan(all[i].national_ratio);
+                                     const ApiOptions& options, RankBy by) {
+  auto key = [&](size_t i) {
+    return by == RankBy::kShrunkRatio ? all[i].shrunk_ratio : all[i].national_ratio;
+  };
+  auto shown = [&](size_t i) { return !Suppressed(ind, all[i], options) && !std::isnan(key(i)); };
+  auto raw = [&](size_t i) {  // the tie-break, NaN lowest (a strict weak order)
+    const double r = all[i].national_ratio;
+    return std::isnan(r) ? -std::numeric_limits<double>::infinity() : r;
   };
   std::vector<size_t> order(all.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     const bool sa = shown(a), sb = shown(b);
     if (sa != sb) return sa;
-    if (sa && all[a].national_ratio != all[b].national_ratio) {
-      return all[a].national_ratio > all[b].national_ratio;
-    }
+    if (sa && key(a) != key(b)) return key(a) > key(b);
+    // Equal shrunk ratios (all of them when the prior is flat): the raw index.
+    if (sa && by == RankBy::kShrunkRatio && raw(a) != raw(b)) return raw(a) > raw(b);
     return plan.municipalities().at(a).name < plan.municipalities().at(b).name;
   });
   std::vector<RankedMunicipality> out;

@@ -27,7 +27,10 @@ struct ShownFigures {
   std::optional<int64_t> count;  // absent when suppressed, and for reference indicators
   double value = kNone, rate = kNone, expected = kNone, national_rate = kNone,
          national_ratio = kNone, national_zscore = kNone, poisson_p = kNone, percentile = kNone,
-         trend_ratio = kNone;
+         trend_ratio = kNone, shrunk_ratio = kNone, funnel_z = kNone, q_value = kNone;
+  // A funnel plot's point: matching events and the expected count against the
+  // national rate (IndicatorFigures).
+  double observed = kNone, national_expected = kNone;
 };
 
 // A count below the minimum; reference indicators count nothing and never are.
@@ -51,16 +54,28 @@ TimeMs EventTime(const engine::Engine& engine);
 // The pack an indicator belongs to.
 const rules::RulePack& PackOf(const engine::Plan& plan, const engine::IndicatorDef& ind);
 
+// What a ranking orders by: the raw index against the baseline, or the
+// empirical-Bayes relative risk (count and share indicators only).
+enum class RankBy { kNationalRatio, kShrunkRatio };
+// The default: shrunk_ratio for count and share indicators (small
+// municipalities' noise shrunk towards the mean), national_ratio otherwise.
+RankBy DefaultRankBy(const engine::IndicatorDef& ind);
+// `?by=` of a ranking request: empty (the default), national_ratio or
+// shrunk_ratio; 400 for anything else or shrunk_ratio of another aggregate.
+ApiResult ParseRankBy(const engine::IndicatorDef& ind, const std::string& by, RankBy* out);
+const char* RankByName(RankBy by);
+
 struct RankedMunicipality {
   size_t municipality = 0;  // index into the plan's municipality table
-  int rank = 0;             // 1 = highest national_ratio; 0 = not ranked
+  int rank = 0;             // 1 = highest figure ranked by; 0 = not ranked
 };
-// Every municipality, highest index against the national average first;
-// suppressed ones and those without a figure last, unranked and in name order
-// (so that their position reveals nothing). `all` is in municipality order.
+// Every municipality, highest `by` first (equal shrunk ratios: highest
+// national_ratio first); suppressed ones and those without
+// that figure last, unranked and in name order (so that their position
+// reveals nothing). `all` is in municipality order.
 std::vector<RankedMunicipality> Rank(const engine::Plan& plan, const engine::IndicatorDef& ind,
                                      const std::vector<IndicatorFigures>& all,
-                                     const ApiOptions& options);
+                                     const ApiOptions& options, RankBy by);
 // The national rate of an indicator (NaN while there is none).
 double NationalRate(const std::vector<IndicatorFigures>& all);
 

@@ -211,10 +211,12 @@ TEST_F(ApiTest, AlertsJsonListsTheAlertsNewestFirst) {
 TEST_F(ApiTest, RankingCsvHasAHeaderAndOneRowPerMunicipalityInTheJsonOrder) {
   ApiResult r = IndicatorCsv(engine(), "drug_sites", "", ApiOptions{});
   CsvTable t = ParseCsvBody(r);
-  EXPECT_EQ(t.header, (std::vector<std::string>{
-                          "rank", "code", "name", "province", "population", "suppressed", "live",
-                          "count", "value", "rate", "expected", "national_rate", "national_ratio",
-                          "national_zscore", "poisson_p", "percentile", "trend_ratio"}));
+  EXPECT_EQ(t.header,
+            (std::vector<std::string>{
+                "rank",       "code",          "name",           "province",        "population",
+                "suppressed", "live",          "count",          "value",           "rate",
+                "expected",   "national_rate", "national_ratio", "national_zscore", "poisson_p",
+                "percentile", "trend_ratio",   "shrunk_ratio",   "funnel_z",        "q_value"}));
   ASSERT_EQ(t.rows.size(), 5u);
   EXPECT_EQ(r.filename, "zicht-ranking-csv-test-drug_sites-2026-03-14.csv");
   // The same order and ranks as the JSON.
@@ -265,7 +267,8 @@ TEST_F(ApiTest, RankingCsvLeavesEveryCellTheJsonSuppressesEmpty) {
     EXPECT_EQ(Cell(t, *row, "suppressed"), hidden ? "true" : "false") << code;
     suppressed += hidden;
     for (const char* k : {"count", "value", "rate", "expected", "national_rate", "national_ratio",
-                          "national_zscore", "poisson_p", "percentile", "trend_ratio"}) {
+                          "national_zscore", "poisson_p", "percentile", "trend_ratio",
+                          "shrunk_ratio", "funnel_z", "q_value"}) {
       EXPECT_EQ(m[k].is_null(), Cell(t, *row, k).empty()) << code << " " << k;
     }
   }

@@ -32,6 +32,28 @@ const PACK = existsSync(SHIPPED) ? SHIPPED : path.join(ROOT, 'tests', 'rules', '
 // A drug indicator of that pack: synthetic labs are rare nationally and 40 % of
 // a drug_production anomaly's extra findings, so planted municipalities stand out.
 const DRUG = existsSync(SHIPPED) ? { pack: 'ondermijning', id: 'synthetic_labs' } : { pack: 'ondermijning-example', id: 'drug_sites' };
+// A second pack whose rule reads q_value, so that the page has a q ranking to
+// show (the shipped packs may not read it).
+const Q_PACK = { pack: 'dashboard-q', id: 'labs_q' };
+const Q_PACK_YAML = `apiVersion: zicht/v1
+kind: RulePack
+metadata: { name: ${Q_PACK.pack}, theme: ondermijning }
+indicators:
+  - id: ${Q_PACK.id}
+    title: Synthetic drug labs, Benjamini-Hochberg q (test pack)
+    event: drug_finding
+    aggregate: count
+    where: { kind: [synthetic_lab] }
+    window: 365d
+rules:
+  - id: labs-q
+    title: Synthetic labs, false discoveries controlled
+    severity: low
+    min_events: 5
+    cooldown: 365d
+    conditions:
+      - { indicator: ${Q_PACK.id}, measure: q_value, op: "<=", value: 0.01 }
+`;
 
 let engine;
 let engineLog = '';
@@ -89,8 +111,9 @@ async function download(selector) {
   return { name: dl.suggestedFilename(), ...parseCsv(text) };
 }
 const FIGURES = ['suppressed', 'live', 'count', 'value', 'rate', 'expected', 'national_rate', 'national_ratio',
-  'national_zscore', 'poisson_p', 'percentile', 'trend_ratio'];
-const DERIVED = ['count', 'value', 'rate', 'expected', 'national_ratio', 'national_zscore', 'poisson_p', 'percentile', 'trend_ratio'];
+  'national_zscore', 'poisson_p', 'percentile', 'trend_ratio', 'shrunk_ratio', 'funnel_z', 'q_value'];
+const DERIVED = ['count', 'value', 'rate', 'expected', 'national_ratio', 'national_zscore', 'poisson_p', 'percentile', 'trend_ratio',
+  'shrunk_ratio', 'funnel_z', 'q_value'];
 
 async function shot(name, fullPage = false) {
   await page.screenshot({ path: path.join(shots, name + '.png'), fullPage });
@@ -104,6 +127,8 @@ before(async () => {
   { stdio: ['ignore', 'ignore', 'inherit'] });
   truth = readFileSync(truthFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const lines = readFileSync(eventsFile, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
+  const qPack = path.join(tmp, 'q-pack.yaml');
+  writeFileSync(qPack, Q_PACK_YAML);
   const config = path.join(tmp, 'engine.yaml');
   writeFileSync(config, [
     `source: { file: { path: ${JSON.stringify(eventsFile)}, follow: true } }`,
@@ -111,7 +136,7 @@ before(async () => {
     `  alerts: { file: ${JSON.stringify(path.join(tmp, 'alerts.jsonl'))} }`,
     `  dead_letter: { file: ${JSON.stringify(path.join(tmp, 'dead-letter.jsonl'))} }`,
     `state: { dir: ${JSON.stringify(path.join(tmp, 'state'))} }`,
-    `rules: [${JSON.stringify(PACK)}]`,
+    `rules: [${JSON.stringify(PACK)}, ${JSON.stringify(qPack)}]`,
     `reference: { municipalities: ${JSON.stringify(path.join(ROOT, 'config', 'reference', 'municipalities.csv'))} }`,
     `http: { port: 0, bind: 127.0.0.1 }`,
     `allowed_lateness: 1d`, ''].join('\n'));
@@ -190,6 +215,125 @@ test('map of the Netherlands is coloured by the indicator and a municipality ope
   assert.match(await page.textContent('h1'), /Amsterdam/);
 });
 
+test('ranking: shrunk index by default, the raw index by a control; the download follows', async () => {
+  const shrunk = await api(`/api/v1/indicators/${DRUG.id}?pack=${DRUG.pack}`);
+  const raw = await api(`/api/v1/indicators/${DRUG.id}?pack=${DRUG.pack}&by=national_ratio`);
+  assert.equal(shrunk.ranked_by, 'shrunk_ratio');
+  assert.equal(raw.ranked_by, 'national_ratio');
+  const codes = (d) => d.municipalities.map((m) => m.code);
+  assert.notDeepEqual(codes(shrunk), codes(raw), 'the two orders differ on this feed');
+  const shown = (d, k) => d.municipalities.filter((m) => m.rank !== null).map((m) => m[k]);
+  for (const [d, k] of [[shrunk, 'shrunk_ratio'], [raw, 'national_ratio']]) {
+    const v = shown(d, k);
+    assert.ok(v.every((x, i) => i === 0 || x <= v[i - 1]), `ranked by ${k}, highest first`);
+  }
+  const tableCodes = () => page.$$eval('#ranking tbody tr', (trs) => trs.map((tr) => tr.dataset.code));
+  await open(`#/ranking/${DRUG.pack}/${DRUG.id}`);
+  assert.equal(await page.getAttribute('#ranking', 'data-ranked-by'), 'shrunk_ratio');
+  assert.equal(await page.$eval('#f-by', (e) => e.labels[0].textContent.trim() !== '' && e.value), 'shrunk_ratio');
+  assert.deepEqual(await tableCodes(), codes(shrunk));
+  assert.match(await page.textContent('#ranking-cap'), /gekrompen/);
+  // The shrunk index column shows the API's shrunk_ratio × 100.
+  const first = shrunk.municipalities[0];
+  assert.equal((await page.textContent(`#ranking tr[data-code="${first.code}"] [data-col=shrunk]`)).trim(),
+    Math.round(first.shrunk_ratio * 100).toLocaleString('nl-NL'));
+  await page.selectOption('#f-by', 'national_ratio');
+  await page.waitForSelector('#ranking[data-ranked-by="national_ratio"] tbody tr');
+  assert.match(await page.evaluate(() => location.hash), /by=national_ratio/);
+  assert.deepEqual(await tableCodes(), codes(raw));
+  assert.match(await page.getAttribute('#dl-ranking', 'href'), /by=national_ratio/);
+  const csv = await download('#dl-ranking');
+  assert.deepEqual(csv.rows.map((r) => r.code), codes(raw), 'the CSV in the order on screen');
+  // The choice survives a reload (it is in the address), and goes back.
+  await open(`#/ranking/${DRUG.pack}/${DRUG.id}?by=national_ratio`);
+  assert.equal(await page.$eval('#f-by', (e) => e.value), 'national_ratio');
+  await page.selectOption('#f-by', 'shrunk_ratio');
+  await page.waitForSelector('#ranking[data-ranked-by="shrunk_ratio"] tbody tr');
+  assert.deepEqual(await tableCodes(), codes(shrunk));
+  // A reference indicator has no shrunk index: no control.
+  const ref = (await api('/api/v1/indicators')).indicators.find((i) => i.aggregate === 'value');
+  if (ref) {
+    await open(`#/ranking/${ref.pack}/${ref.id}`);
+    assert.equal(await page.$('#f-by'), null);
+  }
+});
+
+test('funnel plot draws the control limits and every shown municipality; a dot opens its page', async () => {
+  const funnel = await api(`/api/v1/indicators/${DRUG.id}/funnel?pack=${DRUG.pack}`);
+  assert.equal(funnel.model, 'poisson');
+  assert.ok(funnel.limits.length >= 30 && funnel.limits.length <= 60, `${funnel.limits.length} grid points`);
+  for (const l of funnel.limits) assert.ok(l.lower_998 <= l.lower_95 && l.lower_95 <= 1.0001 && l.upper_95 <= l.upper_998);
+  const placed = funnel.points.filter((p) => !p.suppressed && p.ratio !== null);
+  await open(`#/funnel/${DRUG.pack}/${DRUG.id}`);
+  await page.waitForSelector('#funnel svg circle.pt');
+  for (const k of ['upper_998', 'upper_95', 'lower_95', 'lower_998']) {
+    const n = await page.$eval(`#funnel polyline[data-limit="${k}"]`, (e) => e.getAttribute('points').trim().split(/\s+/).length);
+    assert.equal(n, funnel.limits.length, `${k}: one vertex per grid point`);
+  }
+  const dots = await page.$$eval('#funnel circle.pt', (cs) => cs.map((c) => ({ code: c.dataset.code, band: c.dataset.band })));
+  assert.equal(dots.length, placed.length, 'one dot per municipality with a figure');
+  const hidden = funnel.points.find((p) => p.suppressed);
+  if (hidden) assert.ok(!dots.some((d) => d.code === hidden.code), 'no dot for a suppressed municipality');
+  // The planted drug anomalies lie above the 99.8 % limit, and are listed.
+  const planted = new Set(truth.filter((a) => a.kind === 'drug_production' || a.kind === 'combined').map((a) => a.municipality));
+  const above = dots.filter((d) => d.band === 'above_998').map((d) => d.code);
+  for (const code of planted) assert.ok(above.includes(code), `planted ${code} above the 99.8% limit`);
+  const listed = await page.$$eval('#funnel-out tbody tr[data-code]', (trs) => trs.map((tr) => tr.dataset.code));
+  assert.deepEqual([...listed].sort(), [...above].sort());
+  assert.match(await page.textContent('#funnel-note'), /Poisson/);
+  // A dot opens the municipality page.
+  const target = [...planted][0];
+  await page.click(`#funnel circle.pt[data-code="${target}"]`);
+  await page.waitForFunction((code) => location.hash === '#/municipality/' + code, target);
+  await page.waitForSelector('body[data-ready="true"]');
+  const name = funnel.points.find((p) => p.code === target).name;
+  assert.equal((await page.textContent('h1')).includes(name), true, `${name} opened`);
+  // Back from its indicator row: the funnel with that municipality highlighted.
+  await page.click(`tr[data-indicator="${DRUG.pack}/${DRUG.id}"] a.funnel-link`);
+  await page.waitForSelector(`#funnel circle.pt.hl[data-code="${target}"]`);
+  // An indicator with events everywhere: every municipality a dot.
+  const broad = existsSync(SHIPPED) ? { pack: 'ondermijning', id: 'cash_reports' } : { pack: 'ondermijning-example', id: 'cash_reports' };
+  const everywhere = await api(`/api/v1/indicators/${broad.id}/funnel?pack=${broad.pack}`);
+  await open(`#/funnel/${broad.pack}/${broad.id}`);
+  await page.waitForSelector('#funnel svg circle.pt');
+  const n = everywhere.points.filter((p) => !p.suppressed && p.ratio !== null).length;
+  assert.ok(n > 300, `${n} municipalities with a figure`);
+  assert.equal(await page.$$eval('#funnel circle.pt', (cs) => cs.length), n);
+  await shot('funnel');
+  // A share indicator: binomial limits.
+  const share = (await api('/api/v1/indicators')).indicators.find((i) => i.aggregate === 'share');
+  if (share) {
+    await open(`#/funnel/${share.pack}/${share.id}`);
+    await page.waitForSelector('#funnel svg circle.pt');
+    assert.match(await page.textContent('#funnel-note'), /Binomia/);
+  }
+  // Not for a mean or a reference figure.
+  const mean = (await api('/api/v1/indicators')).indicators.find((i) => i.aggregate === 'mean' || i.aggregate === 'value');
+  if (mean) {
+    await open(`#/funnel/${mean.pack}/${mean.id}`);
+    assert.ok(await page.$('#funnel-na'));
+  }
+});
+
+test('q value is shown where a rule reads it, and only there', async () => {
+  const inds = (await api('/api/v1/indicators')).indicators;
+  assert.equal(inds.find((i) => i.pack === Q_PACK.pack && i.id === Q_PACK.id).q_ranked, true);
+  assert.equal(inds.find((i) => i.pack === DRUG.pack && i.id === DRUG.id).q_ranked, false);
+  const ranking = await api(`/api/v1/indicators/${Q_PACK.id}?pack=${Q_PACK.pack}`);
+  const top = ranking.municipalities[0];
+  assert.ok(typeof top.q_value === 'number' && top.q_value >= 0 && top.q_value <= 1, `q ${top.q_value}`);
+  await open(`#/ranking/${Q_PACK.pack}/${Q_PACK.id}`);
+  const q = (await page.textContent(`#ranking tr[data-code="${top.code}"] [data-col=q]`)).trim();
+  assert.notEqual(q, '–');
+  await open(`#/ranking/${DRUG.pack}/${DRUG.id}`);
+  assert.equal(await page.$('#ranking [data-col=q]'), null, 'no q column where no rule reads it');
+  // Municipality page: the q column, filled for that indicator only.
+  await open(`#/municipality/${top.code}`);
+  const row = await page.waitForSelector(`tr[data-indicator="${Q_PACK.pack}/${Q_PACK.id}"]`);
+  assert.notEqual((await row.$eval('[data-col=q]', (e) => e.textContent)).trim(), '–');
+  assert.equal((await page.$eval(`tr[data-indicator="${DRUG.pack}/${DRUG.id}"] [data-col=q]`, (e) => e.textContent)).trim(), '–');
+});
+
 test('municipality page explains an alert: conditions with observed values and thresholds', async () => {
   const { alerts } = await api('/api/v1/alerts?limit=1000');
   assert.ok(alerts.length > 0, 'the feed raised alerts');
@@ -228,9 +372,11 @@ test('small counts are suppressed in the JSON and never shown in the page', asyn
   }
   const hidden = ranking.municipalities.find((m) => m.suppressed);
   assert.ok(hidden, 'some municipality has fewer than 5 events');
-  for (const k of ['count', 'value', 'rate', 'expected', 'national_ratio', 'national_zscore', 'poisson_p', 'percentile', 'trend_ratio']) {
-    assert.equal(hidden[k], null, `${hidden.code}.${k} is null`);
-  }
+  for (const k of DERIVED) assert.equal(hidden[k], null, `${hidden.code}.${k} is null`);
+  // Nor in the funnel plot: the point is there, without a figure.
+  const funnel = await api(`/api/v1/indicators/${DRUG.id}/funnel?pack=${DRUG.pack}`);
+  const point = funnel.points.find((p) => p.code === hidden.code);
+  for (const k of ['observed', 'expected', 'ratio', 'funnel_z', 'shrunk_ratio', 'band']) assert.equal(point[k], null, `funnel ${hidden.code}.${k}`);
   const muni = await api(`/api/v1/municipalities/${hidden.code}`);
   const ind = muni.indicators.find((i) => i.id === DRUG.id && i.pack === DRUG.pack);
   assert.equal(ind.suppressed, true);
@@ -247,11 +393,11 @@ test('small counts are suppressed in the JSON and never shown in the page', asyn
   const cells = await page.$$eval('#ranking tbody tr', (trs) => trs.map((tr) => ({
     code: tr.dataset.code, count: tr.querySelector('[data-col=count]').textContent.trim(),
     main: tr.querySelector('[data-col=main]').textContent.trim(), index: tr.querySelector('[data-col=index]').textContent.trim(),
-    pct: tr.cells[7].textContent.trim() })));
+    pct: tr.querySelector('[data-col=pct]').textContent.trim(), shrunk: tr.querySelector('[data-col=shrunk]').textContent.trim() })));
   for (const c of cells) {
     if (c.count.startsWith('<')) {
       assert.equal(c.count.replace(/\s/g, ''), '<5');
-      assert.deepEqual([c.main, c.index, c.pct], ['–', '–', '–'], `${c.code}: nothing derived from a hidden count`);
+      assert.deepEqual([c.main, c.index, c.pct, c.shrunk], ['–', '–', '–', '–'], `${c.code}: nothing derived from a hidden count`);
     } else {
       assert.ok(Number(c.count.replace(/\./g, '')) >= min, `${c.code} shows count ${c.count}`);
     }

@@ -48,6 +48,20 @@
       download_figures: 'Cijfers downloaden (CSV)', download_muni_alerts: 'Meldingen van de gemeente downloaden (CSV)',
       download_all_munis: 'Alle gemeenten, los van de filters; kleine aantallen blijven leeg.',
       download_all_alerts: 'Alle recente meldingen, los van de filters; kleine aantallen blijven leeg.',
+      nav_funnel: 'Trechter', rank_by: 'Rangschikken op', by_shrunk_ratio: 'Gekrompen index (empirisch Bayes)', by_national_ratio: 'Ruwe index',
+      shrunk: 'Gekrompen index', funnel_z: 'Trechter-z', q_value: 'q-waarde',
+      ranking_caption_shrunk: '{n} gemeenten, hoogste gekrompen index eerst: de index na empirisch-Bayesiaanse krimp, die kleine aantallen naar het gemiddelde trekt. Index 100 = landelijk gemiddelde. Gemeenten met minder dan {min} gebeurtenissen staan onderaan zonder cijfers.',
+      funnel_title: 'Trechterplot: {title}', funnel_na: 'Een trechterplot is er alleen voor indicatoren die gebeurtenissen tellen (aantal of aandeel).',
+      funnel_label: 'Trechterplot van {title}: per gemeente waargenomen ÷ verwacht tegen het verwachte aantal, met 95%- en 99,8%-controlegrenzen. Toetsenbordgebruikers: zie de lijst naast de plot.',
+      funnel_x: 'Verwacht aantal bij het landelijke niveau (logaritmische schaal)', funnel_y: 'Waargenomen ÷ verwacht',
+      funnel_hint: 'Wijs een punt aan voor de cijfers van de gemeente; klik om haar pagina te openen.',
+      funnel_95: '95%-grenzen', funnel_998: '99,8%-grenzen', funnel_national: 'landelijk niveau (1)',
+      funnel_poisson: 'Grenzen: exacte kwantielen van Poisson(verwacht), gedeeld door het verwachte aantal.',
+      funnel_binomial: 'Grenzen: exacte kwantielen van Binomiaal(n, landelijk aandeel), gedeeld door het verwachte aantal.',
+      funnel_hidden: '{n} gemeenten met minder dan {min} gebeurtenissen staan niet in de plot.',
+      funnel_outliers: 'Boven de 99,8%-grens', funnel_none: 'Geen gemeente boven de 99,8%-grens.',
+      band_above_998: 'boven de 99,8%-grens', band_above_95: 'boven de 95%-grens', band_within: 'binnen de grenzen',
+      band_below_95: 'onder de 95%-grens', band_below_998: 'onder de 99,8%-grens', ratio: 'Verhouding', funnel_link: 'trechter',
     },
     en: {
       skip: 'Skip to content', tagline: 'Undermining in view', nav: 'Views',
@@ -84,6 +98,20 @@
       download_figures: 'Download figures (CSV)', download_muni_alerts: 'Download the municipality’s alerts (CSV)',
       download_all_munis: 'All municipalities, whatever the filters; small counts stay empty.',
       download_all_alerts: 'All recent alerts, whatever the filters; small counts stay empty.',
+      nav_funnel: 'Funnel', rank_by: 'Rank by', by_shrunk_ratio: 'Shrunk index (empirical Bayes)', by_national_ratio: 'Raw index',
+      shrunk: 'Shrunk index', funnel_z: 'Funnel z', q_value: 'q value',
+      ranking_caption_shrunk: '{n} municipalities, highest shrunk index first: the index after empirical-Bayes shrinkage, which pulls small numbers towards the mean. Index 100 = national average. Municipalities with fewer than {min} events are listed last without figures.',
+      funnel_title: 'Funnel plot: {title}', funnel_na: 'A funnel plot exists only for indicators that count events (count or share).',
+      funnel_label: 'Funnel plot of {title}: each municipality’s observed ÷ expected against its expected count, with 95% and 99.8% control limits. Keyboard users: see the list next to the plot.',
+      funnel_x: 'Expected count at the national level (log scale)', funnel_y: 'Observed ÷ expected',
+      funnel_hint: 'Point at a dot for the municipality’s figures; click to open its page.',
+      funnel_95: '95% limits', funnel_998: '99.8% limits', funnel_national: 'national level (1)',
+      funnel_poisson: 'Limits: exact quantiles of Poisson(expected), divided by the expected count.',
+      funnel_binomial: 'Limits: exact quantiles of Binomial(n, national share), divided by the expected count.',
+      funnel_hidden: '{n} municipalities with fewer than {min} events are not in the plot.',
+      funnel_outliers: 'Above the 99.8% limit', funnel_none: 'No municipality above the 99.8% limit.',
+      band_above_998: 'above the 99.8% limit', band_above_95: 'above the 95% limit', band_within: 'within the limits',
+      band_below_95: 'below the 95% limit', band_below_998: 'below the 99.8% limit', ratio: 'Ratio', funnel_link: 'funnel',
     },
   };
   let lang = localStorage.getItem('zicht.lang') === 'en' ? 'en' : 'nl';
@@ -134,11 +162,13 @@
     return c;
   }
   const CLASS_FILL = ['#2166ac', '#67a9cf', '#d1e5f0', '#f7f7f7', '#fddbc7', '#ef8a62', '#b2182b'];
-  function indexCell(row) {
+  // An index cell (× 100, coloured by class) of national_ratio or shrunk_ratio.
+  function indexCell(row, field) {
+    const f = field || 'national_ratio';
     if (row.suppressed) return `<span class="idx cls-none suppressed" title="${esc(t('suppressed'))}">–</span>`;
-    const c = ratioClass(row.national_ratio);
+    const c = ratioClass(row[f]);
     if (c === null) return '<span class="idx cls-none">–</span>';
-    const r = num(row.national_ratio);
+    const r = num(row[f]);
     const text = Number.isFinite(r) ? Math.round(r * 100).toLocaleString(locale()) : '∞';
     return `<span class="idx cls-${c}" title="${esc(t('cls' + c))}">${text}</span>`;
   }
@@ -168,6 +198,12 @@
     return fmt(n);
   }
   function indicatorKey(ind) { return ind.pack + '/' + ind.id; }
+  // Indicators that count events: they have shrunk_ratio, funnel_z and a funnel plot.
+  function countable(ind) { return !!ind && (ind.aggregate === 'count' || ind.aggregate === 'share'); }
+  function derivedCell(row, html) { return row.suppressed ? '<span class="suppressed">–</span>' : html; }
+  // A q value (Benjamini–Hochberg) or funnel z, small ones in scientific notation.
+  function qCell(row) { return derivedCell(row, fmt(row.q_value)); }
+  function zCell(row) { return derivedCell(row, fmt(row.funnel_z)); }
   // A download of a view as CSV: the API's own export (same disclosure
   // control as the JSON this page shows), saved under the name the API gives.
   function csvUrl(path, params) {
@@ -256,17 +292,30 @@
     let ind = state.indicators.find((i) => i.pack === pack && i.id === id);
     if (!ind) {
       const theme = r.query.theme;
-      ind = state.indicators.find((i) => !theme || i.theme === theme) || state.indicators[0];
+      const fits = (i) => (!theme || i.theme === theme) && (r.view !== 'funnel' || countable(i));
+      ind = state.indicators.find(fits) || state.indicators.find((i) => r.view !== 'funnel' || countable(i)) || state.indicators[0];
     }
     return ind;
   }
 
   // The data a view shows; fetched again only when the engine's status changed.
+  function rankingUrl(ind, by) {
+    return '/api/v1/indicators/' + encodeURIComponent(ind.id) + '?pack=' + encodeURIComponent(ind.pack) +
+      (by ? '&by=' + encodeURIComponent(by) : '');
+  }
+  // The ranking's order: the API's default (shrunk_ratio for counts and
+  // shares) unless the page asks for the raw index.
+  function rankBy(r, ind) { return countable(ind) && r.query.by === 'national_ratio' ? 'national_ratio' : ''; }
   async function fetchViewData(r) {
-    if (r.view === 'ranking' || r.view === 'map') {
+    if (isIndicatorView(r.view)) {
       const ind = currentIndicator(r);
       if (!ind) return null;
-      const data = await getJson('/api/v1/indicators/' + encodeURIComponent(ind.id) + '?pack=' + encodeURIComponent(ind.pack));
+      if (r.view === 'funnel') {
+        if (!countable(ind)) return null;
+        return getJson('/api/v1/indicators/' + encodeURIComponent(ind.id) + '/funnel?pack=' + encodeURIComponent(ind.pack));
+      }
+      // The map is coloured by the raw index; its "highest" list follows that.
+      const data = await getJson(rankingUrl(ind, r.view === 'map' ? 'national_ratio' : rankBy(r, ind)));
       if (r.view === 'map') await loadMap();
       return data;
     }
@@ -275,6 +324,7 @@
   }
 
   // ------------------------------------------------------------- rendering
+  function isIndicatorView(view) { return view === 'ranking' || view === 'map' || view === 'funnel'; }
   function applyStaticText() {
     document.documentElement.lang = lang;
     for (const el of $$('[data-i18n]')) el.textContent = t(el.dataset.i18n);
@@ -284,8 +334,8 @@
     for (const a of $$('.top nav a')) {
       const view = a.dataset.view;
       if (view === r.view) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
-      // Keep the chosen indicator when switching between ranking and map.
-      if ((view === 'ranking' || view === 'map') && (r.view === 'ranking' || r.view === 'map') && r.parts.length === 2) {
+      // Keep the chosen indicator when switching between ranking, map and funnel.
+      if (isIndicatorView(view) && isIndicatorView(r.view) && r.parts.length === 2) {
         a.href = routeHash(view, r.parts, r.query);
       } else {
         a.href = '#/' + view;
@@ -307,10 +357,10 @@
     return `<option value="">${esc(t('all_themes'))}</option>` +
       themes.map((th) => `<option value="${esc(th)}"${th === selected ? ' selected' : ''}>${esc(th)}</option>`).join('');
   }
-  function indicatorOptions(selected, theme) {
+  function indicatorOptions(selected, theme, only) {
     const groups = {};
     for (const i of state.indicators) {
-      if (theme && i.theme !== theme) continue;
+      if ((theme && i.theme !== theme) || (only && !only(i))) continue;
       (groups[i.theme] = groups[i.theme] || []).push(i);
     }
     return Object.keys(groups).sort().map((th) => `<optgroup label="${esc(th)}">` + groups[th].map((i) =>
@@ -322,21 +372,25 @@
     return `<option value="">${esc(t('all_provinces'))}</option>` +
       provs.map((p) => `<option value="${esc(p)}"${p === selected ? ' selected' : ''}>${esc(p)}</option>`).join('');
   }
-  function indicatorControls(r, ind, withSearch) {
+  // The filters of an indicator view; `extra` is more controls (the ranking's
+  // order), `only` limits the indicators offered (the funnel: countable ones).
+  function indicatorControls(r, ind, withSearch, extra, only) {
     return `<form class="controls" role="search" onsubmit="return false">
       <label>${esc(t('theme'))}<select id="f-theme">${themeOptions(r.query.theme || '')}</select></label>
-      <label>${esc(t('indicator'))}<select id="f-indicator">${indicatorOptions(indicatorKey(ind), r.query.theme || '')}</select></label>
+      <label>${esc(t('indicator'))}<select id="f-indicator">${indicatorOptions(indicatorKey(ind), r.query.theme || '', only)}</select></label>
       <label>${esc(t('province'))}<select id="f-province">${provinceOptions(r.query.province || '')}</select></label>
       ${withSearch ? `<label>${esc(t('search'))}<input id="f-q" type="search" autocomplete="off" value="${esc(r.query.q || '')}"></label>` : ''}
+      ${extra || ''}
     </form>`;
   }
   function wireIndicatorControls(view) {
     $('#f-theme').addEventListener('change', (e) => {
       const r = parseRoute();
       const theme = e.target.value;
-      const first = state.indicators.find((i) => !theme || i.theme === theme);
+      const fits = (i) => (!theme || i.theme === theme) && (view !== 'funnel' || countable(i));
+      const first = state.indicators.find(fits);
       const cur = currentIndicator(r);
-      const keep = cur && (!theme || cur.theme === theme) ? cur : first;
+      const keep = cur && fits(cur) ? cur : first;
       location.hash = routeHash(view, keep ? [keep.pack, keep.id] : [], Object.assign({}, r.query, { theme }));
     });
     $('#f-indicator').addEventListener('change', (e) => {
@@ -370,9 +424,13 @@
 
   // (1) ranking
   function renderRankingShell(r, ind) {
+    const by = rankBy(r, ind);
+    const byControl = countable(ind) ? `<label>${esc(t('rank_by'))}<select id="f-by">${['shrunk_ratio', 'national_ratio'].map((b) =>
+      `<option value="${b}"${(by || 'shrunk_ratio') === b ? ' selected' : ''}>${esc(t('by_' + b))}</option>`).join('')}</select></label>` : '';
+    const dl = csvUrl('/api/v1/indicators/' + encodeURIComponent(ind.id), Object.assign({ pack: ind.pack }, by ? { by } : {}));
     $('#main').innerHTML = `<h1 id="view-title">${esc(t('ranking_title', { title: ind.title || ind.id }))}</h1>
-      ${indicatorControls(r, ind, true)}
-      ${downloads([['dl-ranking', csvUrl('/api/v1/indicators/' + encodeURIComponent(ind.id), { pack: ind.pack }), 'download_ranking']], 'download_all_munis')}
+      ${indicatorControls(r, ind, true, byControl)}
+      ${downloads([['dl-ranking', dl, 'download_ranking']], 'download_all_munis')}
       <div id="facts"></div>
       <div class="tablewrap"><table class="nav" id="ranking" aria-describedby="ranking-cap">
         <caption id="ranking-cap"></caption>
@@ -384,16 +442,27 @@
           <th scope="col" class="num">${esc(mainLabel(ind))}</th>
           <th scope="col" class="num">${esc(t('national'))}</th>
           <th scope="col" class="num">${esc(t('index'))}</th>
+          ${countable(ind) ? `<th scope="col" class="num">${esc(t('shrunk'))}</th><th scope="col" class="num">${esc(t('funnel_z'))}</th>` : ''}
           <th scope="col" class="num">${esc(t('percentile'))}</th>
+          ${ind.q_ranked ? `<th scope="col" class="num">${esc(t('q_value'))}</th>` : ''}
         </tr></thead><tbody></tbody></table></div>
       <div id="legend"></div>`;
     wireIndicatorControls('ranking');
+    const sel = $('#f-by');
+    if (sel) {
+      sel.addEventListener('change', (e) => {
+        setQuery({ by: e.target.value === 'national_ratio' ? 'national_ratio' : '' });
+        renderShell();
+        refresh(true);
+      });
+    }
   }
   function renderRankingData(r, ind, data) {
     const min = data.disclosure_min_count;
     $('#facts').innerHTML = indicatorFacts(ind, data);
     const rows = filteredRows(data, r);
-    $('#ranking-cap').textContent = t('ranking_caption', { n: rows.length, min });
+    $('#ranking').dataset.rankedBy = data.ranked_by || 'national_ratio';
+    $('#ranking-cap').textContent = t(data.ranked_by === 'shrunk_ratio' ? 'ranking_caption_shrunk' : 'ranking_caption', { n: rows.length, min });
     $('#ranking tbody').innerHTML = rows.map((m) => `<tr data-code="${esc(m.code)}"${m.suppressed ? ' data-suppressed="true"' : ''}>
       <td class="num">${m.rank === null ? '–' : esc(m.rank)}</td>
       <th scope="row"><a class="rowlink" data-key="row-${esc(m.code)}" href="#/municipality/${esc(m.code)}">${esc(m.name)}</a></th>
@@ -402,7 +471,9 @@
       <td class="num" data-col="main">${m.suppressed ? '<span class="suppressed">–</span>' : mainValue(ind, m)}</td>
       <td class="num">${nationalValue(ind, m.national_rate)}</td>
       <td class="num" data-col="index">${indexCell(m)}</td>
-      <td class="num">${m.suppressed ? '<span class="suppressed">–</span>' : fmt(m.percentile)}</td>
+      ${countable(ind) ? `<td class="num" data-col="shrunk">${indexCell(m, 'shrunk_ratio')}</td><td class="num" data-col="funnel_z">${zCell(m)}</td>` : ''}
+      <td class="num" data-col="pct">${m.suppressed ? '<span class="suppressed">–</span>' : fmt(m.percentile)}</td>
+      ${ind.q_ranked ? `<td class="num" data-col="q">${qCell(m)}</td>` : ''}
     </tr>`).join('');
     $('#legend').innerHTML = legend(min);
   }
@@ -474,6 +545,127 @@
       const hl = (on) => { const p = $(`#map path[data-code="${code}"]`); if (p) p.classList.toggle('hl', on); };
       a.addEventListener('focus', () => hl(true));
       a.addEventListener('blur', () => hl(false));
+    }
+  }
+
+  // (2b) funnel plot: observed ÷ expected against the expected count, with
+  // the API's exact control limits; each dot opens its municipality.
+  const BANDS = ['above_998', 'above_95', 'within', 'below_95', 'below_998'];
+  const BAND_FILL = { above_998: '#b2182b', above_95: '#ef8a62', within: '#8a949e', below_95: '#67a9cf', below_998: '#2166ac' };
+  function niceStep(x) {
+    const p = Math.pow(10, Math.floor(Math.log10(x)));
+    return [1, 2, 5, 10].map((m) => m * p).find((v) => v >= x);
+  }
+  function renderFunnelShell(r, ind) {
+    $('#main').innerHTML = `<h1 id="view-title">${esc(t('funnel_title', { title: ind.title || ind.id }))}</h1>
+      ${indicatorControls(r, ind, false, '', countable)}
+      <div id="facts"></div>
+      ${countable(ind) ? `<div class="maplayout">
+        <div class="funnelbox"><div id="funnel"></div><ul class="legend" id="funnel-legend"></ul></div>
+        <div>
+          <p class="maptip" id="funneltip" aria-live="polite">${esc(t('funnel_hint'))}</p>
+          <p class="sub" id="funnel-note"></p>
+          <h2>${esc(t('funnel_outliers'))}</h2>
+          <div class="tablewrap"><table class="nav" id="funnel-out"><thead><tr>
+            <th scope="col">${esc(t('municipality'))}</th><th scope="col" class="num">${esc(t('count'))}</th>
+            <th scope="col" class="num">${esc(t('expected'))}</th><th scope="col" class="num">${esc(t('ratio'))}</th>
+            <th scope="col" class="num">${esc(t('funnel_z'))}</th></tr></thead><tbody></tbody></table></div>
+        </div>
+      </div>` : `<p class="empty" id="funnel-na">${esc(t('funnel_na'))}</p>`}`;
+    wireIndicatorControls('funnel');
+  }
+  function renderFunnelData(r, ind, data) {
+    const min = data.disclosure_min_count;
+    $('#facts').innerHTML = indicatorFacts(ind, data);
+    const prov = r.query.province || '';
+    const pts = data.points.filter((p) => !p.suppressed && num(p.expected) > 0 && Number.isFinite(num(p.ratio)));
+    const lim = data.limits || [];
+    const hidden = data.points.filter((p) => p.suppressed).length;
+    $('#funnel-note').textContent = t(data.model === 'binomial' ? 'funnel_binomial' : 'funnel_poisson') + ' ' +
+      (hidden ? t('funnel_hidden', { n: hidden, min }) : '');
+    const xs = pts.map((p) => num(p.expected)).concat(lim.map((l) => num(l.expected))).filter((v) => v > 0);
+    if (!xs.length) { $('#funnel').innerHTML = `<p class="empty">${esc(t('cls_none'))}</p>`; return; }
+    const W = 900, H = 560, L = 64, R = 18, T = 14, B = 58;
+    let x0 = Math.log10(Math.min(...xs)), x1 = Math.log10(Math.max(...xs));
+    if (x1 - x0 < 1e-9) { x0 -= 0.5; x1 += 0.5; }
+    const pad = (x1 - x0) * 0.03;
+    x0 -= pad; x1 += pad;
+    const ystep = niceStep(Math.max(2, ...pts.map((p) => num(p.ratio))) * 1.05 / 6);
+    const ymax = Math.ceil(Math.max(2, ...pts.map((p) => num(p.ratio))) * 1.05 / ystep) * ystep;
+    const X = (e) => L + ((Math.log10(e) - x0) / (x1 - x0)) * (W - L - R);
+    const Y = (v) => T + (1 - Math.min(v, ymax * 2) / ymax) * (H - T - B);
+    let grid = '';
+    // Log ticks at 1, 2, 5 × 10^d; more per decade when the range is short.
+    const ticksWith = (ms) => {
+      const out = [];
+      for (let d = Math.floor(x0); d <= Math.ceil(x1); d++) {
+        for (const m of ms) { const v = m * Math.pow(10, d); if (Math.log10(v) >= x0 && Math.log10(v) <= x1) out.push(v); }
+      }
+      return out;
+    };
+    let xt = ticksWith([1, 2, 5]);
+    if (xt.length < 4) xt = ticksWith([1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (const v of xt) {
+      const x = X(v).toFixed(1);
+      grid += `<line class="grid" x1="${x}" x2="${x}" y1="${T}" y2="${H - B}"/>` +
+        `<text class="tick" x="${x}" y="${H - B + 16}" text-anchor="middle">${esc(fmt(v))}</text>`;
+    }
+    for (let v = 0; v <= ymax + 1e-9; v += ystep) {
+      const y = Y(v).toFixed(1);
+      grid += `<line class="grid" x1="${L}" x2="${W - R}" y1="${y}" y2="${y}"/>` +
+        `<text class="tick" x="${L - 6}" y="${(Y(v) + 4).toFixed(1)}" text-anchor="end">${esc(fmt(v))}</text>`;
+    }
+    const lines = ['upper_998', 'upper_95', 'lower_95', 'lower_998'].map((k) => {
+      const pl = lim.filter((l) => num(l[k]) !== null).map((l) => `${X(num(l.expected)).toFixed(1)},${Y(num(l[k])).toFixed(1)}`);
+      return `<polyline class="limit ${k.endsWith('998') ? 'l998' : 'l95'}" data-limit="${k}" points="${pl.join(' ')}"/>`;
+    }).join('');
+    const hl = r.query.hl || '';
+    // Outliers and the highlighted one on top.
+    const order = (p) => (p.code === hl ? 3 : p.band === 'above_998' ? 2 : p.band === 'within' ? 0 : 1);
+    const dots = pts.slice().sort((a, b) => order(a) - order(b)).map((p) => {
+      const label = `${p.name}: ${t('count')} ${fmt(p.observed, { int: true })}, ${t('expected')} ${fmt(p.expected)}, ${t('ratio')} ${fmt(p.ratio)}${p.band ? ' (' + t('band_' + p.band) + ')' : ''}`;
+      const dim = prov && p.province !== prov ? ' opacity="0.2"' : '';
+      return `<circle class="pt${p.code === hl ? ' hl' : ''}" cx="${X(num(p.expected)).toFixed(1)}" cy="${Y(num(p.ratio)).toFixed(1)}" r="${p.code === hl ? 7 : 4.5}" ` +
+        `fill="${BAND_FILL[p.band] || '#8a949e'}" data-code="${esc(p.code)}" data-band="${esc(p.band || '')}"${dim}><title>${esc(label)}</title></circle>`;
+    }).join('');
+    $('#funnel').innerHTML = `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(t('funnel_label', { title: ind.title || ind.id }))}">
+      <defs><clipPath id="plotclip"><rect x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}"/></clipPath></defs>
+      ${grid}
+      <g clip-path="url(#plotclip)"><line class="natline" x1="${L}" x2="${W - R}" y1="${Y(1).toFixed(1)}" y2="${Y(1).toFixed(1)}"/>${lines}${dots}</g>
+      <rect class="frame" x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}"/>
+      <text class="axislabel" x="${(L + W - R) / 2}" y="${H - 14}" text-anchor="middle">${esc(t('funnel_x'))}</text>
+      <text class="axislabel" transform="translate(16 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">${esc(t('funnel_y'))}</text>
+    </svg>`;
+    $('#funnel-legend').innerHTML = [
+      `<li><svg class="key" viewBox="0 0 30 10" aria-hidden="true"><line class="limit l95" x1="0" x2="30" y1="5" y2="5"/></svg>${esc(t('funnel_95'))}</li>`,
+      `<li><svg class="key" viewBox="0 0 30 10" aria-hidden="true"><line class="limit l998" x1="0" x2="30" y1="5" y2="5"/></svg>${esc(t('funnel_998'))}</li>`,
+      `<li><svg class="key" viewBox="0 0 30 10" aria-hidden="true"><line class="natline" x1="0" x2="30" y1="5" y2="5"/></svg>${esc(t('funnel_national'))}</li>`,
+    ].concat(BANDS.map((b) => `<li><span class="swatch dot" style="background:${BAND_FILL[b]}"></span>${esc(t('band_' + b))}</li>`)).join('');
+    const svg = $('#funnel svg');
+    svg.addEventListener('click', (e) => {
+      const c = e.target.closest('circle.pt');
+      if (c) location.hash = '#/municipality/' + c.dataset.code;
+    });
+    const byCode = Object.fromEntries(pts.map((p) => [p.code, p]));
+    svg.addEventListener('mouseover', (e) => {
+      const c = e.target.closest('circle.pt');
+      const p = c && byCode[c.dataset.code];
+      if (!p) return;
+      $('#funneltip').innerHTML = `<strong>${esc(p.name)}</strong> (${esc(p.province)})<br>${esc(t('count'))}: ${fmt(p.observed, { int: true })} · ` +
+        `${esc(t('expected'))}: ${fmt(p.expected)} · ${esc(t('ratio'))}: ${fmt(p.ratio)} · ${esc(t('shrunk'))}: ${indexCell(p, 'shrunk_ratio')}<br>${esc(t('band_' + p.band))}`;
+    });
+    const z = (p) => { const v = num(p.funnel_z); return v === null ? -Infinity : v; };
+    const out = pts.filter((p) => p.band === 'above_998' && (!prov || p.province === prov)).sort((a, b) => z(b) - z(a));
+    $('#funnel-out tbody').innerHTML = out.length ? out.map((p) => `<tr data-code="${esc(p.code)}">
+      <th scope="row"><a class="rowlink" data-key="fo-${esc(p.code)}" href="#/municipality/${esc(p.code)}">${esc(p.name)}</a></th>
+      <td class="num">${fmt(p.observed, { int: true })}</td><td class="num">${fmt(p.expected)}</td>
+      <td class="num">${fmt(p.ratio)}</td><td class="num">${fmt(p.funnel_z)}</td></tr>`).join('') :
+      `<tr><td colspan="5" class="empty">${esc(t('funnel_none'))}</td></tr>`;
+    for (const a of $$('#funnel-out a.rowlink')) {
+      const code = a.closest('tr').dataset.code;
+      const mark = (on) => { const c = $(`#funnel circle[data-code="${code}"]`); if (c) c.classList.toggle('hl', on); };
+      a.addEventListener('focus', () => mark(true));
+      a.addEventListener('blur', () => mark(false));
     }
   }
 
@@ -552,23 +744,34 @@
     const recent = (state.byCode[data.code] || {}).recent_alerts;
     const groups = {};
     for (const i of data.indicators) (groups[i.theme] = groups[i.theme] || []).push(i);
-    const tables = Object.keys(groups).sort().map((th) => `<h2>${esc(t('indicators'))}: ${esc(th)}</h2>
+    // Shrunk index and funnel z for indicators that count events; the q value
+    // (column only in a theme where some rule reads it) where one is ranked.
+    const tables = Object.keys(groups).sort().map((th) => {
+      const withQ = groups[th].some((i) => i.q_ranked);
+      return `<h2>${esc(t('indicators'))}: ${esc(th)}</h2>
       <div class="tablewrap"><table class="nav indicators" data-theme="${esc(th)}"><thead><tr>
         <th scope="col">${esc(t('indicator'))}</th><th scope="col" class="num">${esc(t('count'))}</th>
         <th scope="col" class="num">${esc(t('value'))}</th><th scope="col" class="num">${esc(t('national'))}</th>
-        <th scope="col" class="num">${esc(t('index'))}</th><th scope="col">${esc(t('position'))}</th>
+        <th scope="col" class="num">${esc(t('index'))}</th><th scope="col" class="num">${esc(t('shrunk'))}</th>
+        <th scope="col">${esc(t('position'))}</th><th scope="col" class="num">${esc(t('funnel_z'))}</th>
+        ${withQ ? `<th scope="col" class="num">${esc(t('q_value'))}</th>` : ''}
         <th scope="col" class="num">${esc(t('percentile'))}</th><th scope="col">${esc(t('history'))}</th>
       </tr></thead><tbody>${groups[th].map((i) => `<tr data-indicator="${esc(indicatorKey(i))}"${i.suppressed ? ' data-suppressed="true"' : ''}>
         <th scope="row"><a class="rowlink" data-key="ind-${esc(indicatorKey(i))}" href="${routeHash('ranking', [i.pack, i.id], {})}">${esc(i.title || i.id)}</a>
-          <div class="sub">${esc(t('aggregate_' + i.aggregate))}${i.window ? ' · ' + esc(t('window', { w: i.window })) : ''}</div></th>
+          <div class="sub">${esc(t('aggregate_' + i.aggregate))}${i.window ? ' · ' + esc(t('window', { w: i.window })) : ''}${
+            countable(i) ? ` · <a class="funnel-link" href="${routeHash('funnel', [i.pack, i.id], { hl: data.code })}">${esc(t('funnel_link'))}</a>` : ''}</div></th>
         <td class="num" data-col="count">${i.aggregate === 'value' ? '–' : countCell(i, min)}</td>
         <td class="num" data-col="main">${i.suppressed ? '<span class="suppressed">–</span>' : mainValue(i, i)}</td>
         <td class="num">${nationalValue(i, i.national_rate)}</td>
         <td class="num" data-col="index">${indexCell(i)}</td>
+        <td class="num" data-col="shrunk">${countable(i) ? indexCell(i, 'shrunk_ratio') : '–'}</td>
         <td>${positionBar(i)}</td>
+        <td class="num" data-col="funnel_z">${countable(i) ? zCell(i) : '–'}</td>
+        ${withQ ? `<td class="num" data-col="q">${i.q_ranked ? qCell(i) : '–'}</td>` : ''}
         <td class="num">${i.suppressed ? '<span class="suppressed">–</span>' : fmt(i.percentile)}</td>
         <td>${sparkline(i.history || [], i[mainField(i)] === undefined ? null : i.national_rate)}</td>
-      </tr>`).join('')}</tbody></table></div>`).join('');
+      </tr>`).join('')}</tbody></table></div>`;
+    }).join('');
     const alerts = data.alerts || [];
     const moreOpen = !!($('details.more') && $('details.more').open);
     $('#main').innerHTML = `<h1 id="view-title">${esc(data.name)} <small class="sub">${esc(data.code)}</small></h1>
@@ -630,11 +833,13 @@
   function renderShell() {
     const r = state.route;
     applyStaticText();
-    if (r.view === 'ranking' || r.view === 'map') {
+    if (isIndicatorView(r.view)) {
       const ind = currentIndicator(r);
       if (!ind) { $('#main').innerHTML = `<p class="empty">${esc(t('no_indicators'))}</p>`; return; }
-      document.title = (r.view === 'map' ? t('nav_map') : t('nav_ranking')) + ': ' + (ind.title || ind.id) + ' – zicht';
-      if (r.view === 'ranking') renderRankingShell(r, ind); else renderMapShell(r, ind);
+      document.title = t('nav_' + r.view) + ': ' + (ind.title || ind.id) + ' – zicht';
+      if (r.view === 'ranking') renderRankingShell(r, ind);
+      else if (r.view === 'map') renderMapShell(r, ind);
+      else renderFunnelShell(r, ind);
     } else if (r.view === 'alerts') {
       document.title = t('alerts_title') + ' – zicht';
       renderAlertsShell(r);
@@ -650,9 +855,11 @@
     const active = document.activeElement;
     const key = active && active.dataset ? active.dataset.key : null;
     const d = state.data;
-    if ((r.view === 'ranking' || r.view === 'map') && d) {
+    if (isIndicatorView(r.view) && d) {
       const ind = currentIndicator(r);
-      if (r.view === 'ranking') renderRankingData(r, ind, d); else renderMapData(r, ind, d);
+      if (r.view === 'ranking') renderRankingData(r, ind, d);
+      else if (r.view === 'map') renderMapData(r, ind, d);
+      else if (countable(ind)) renderFunnelData(r, ind, d);
     } else if (r.view === 'municipality' && d) {
       renderMunicipality(r, d);
     } else if (r.view === 'alerts') {

@@ -31,14 +31,29 @@ struct ApiResult {
 ApiResult MunicipalitiesJson(engine::Engine& engine, const ApiOptions& options);
 // GET /api/v1/municipalities/{code}: every indicator with value, count, rate,
 // national rate, national_ratio, national_zscore, poisson_p, percentile,
-// trend_ratio and a rate history, plus the municipality's recent alerts.
+// trend_ratio, shrunk_ratio, funnel_z, q_value and a rate history, plus the
+// municipality's recent alerts.
 ApiResult MunicipalityJson(engine::Engine& engine, const std::string& code,
                            const ApiOptions& options);
 // GET /api/v1/indicators: the indicators of the loaded packs.
 ApiResult IndicatorsJson(engine::Engine& engine);
-// GET /api/v1/indicators/{id}[?pack=]: all municipalities ranked by national ratio.
+// GET /api/v1/indicators/{id}[?pack=][&by=]: all municipalities ranked by
+// `by`: shrunk_ratio (the default for count and share indicators) or
+// national_ratio (the raw index; the default, and the only choice, for the
+// others). 400 for another `by`.
 ApiResult IndicatorJson(engine::Engine& engine, const std::string& id, const std::string& pack,
-                        const ApiOptions& options);
+                        const ApiOptions& options, const std::string& by = "");
+// GET /api/v1/indicators/{id}/funnel[?pack=]: a funnel plot of a count or
+// share indicator against the national rate: per municipality the observed
+// (matching) count O, the expected count E and O ÷ E (suppressed ones without
+// figures), and the exact 95 % and 99.8 % control limits of O ÷ E on a grid of
+// about 60 expected counts, log-spaced over the shown municipalities' E:
+// Poisson(E) quantiles ÷ E for counts, Binomial(n, national share) quantiles
+// ÷ (n × share) for shares, the quantile at q being the smallest k with
+// P(X <= k) >= q. Each point says where it lies against its own exact limits.
+// 400 for other aggregates.
+ApiResult FunnelJson(engine::Engine& engine, const std::string& id, const std::string& pack,
+                     const ApiOptions& options);
 // GET /api/v1/alerts?since=RFC3339&limit=N&municipality=GM....: recent alerts
 // emitted at or after `since`, newest first.
 ApiResult AlertsJson(engine::Engine& engine, const std::string& since, const std::string& limit,
@@ -55,7 +70,7 @@ ApiResult AlertsJson(engine::Engine& engine, const std::string& since, const std
 // One row per municipality, in the order of IndicatorJson (rank empty for
 // suppressed municipalities and those without a figure).
 ApiResult IndicatorCsv(engine::Engine& engine, const std::string& id, const std::string& pack,
-                       const ApiOptions& options);
+                       const ApiOptions& options, const std::string& by = "");
 // One row per alert, as AlertsJson selects them; the conditions summarised in
 // one column ("indicator measure op threshold (observed x, count n, held)",
 // "; " between conditions; a suppressed condition shows neither).

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "zicht/engine/engine.h"
@@ -13,11 +14,21 @@
 namespace zicht::api {
 
 struct IndicatorFigures {
+  static constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
   int indicator = -1;
   bool live = false;  // this instance's live window; false: the national snapshot
   int64_t count = 0;  // events counted (share: all events of the type)
-  double value, rate, national_rate, national_ratio, national_zscore, poisson_p, percentile,
-      trend_ratio, expected;
+  double value = kNone, rate = kNone, national_rate = kNone, national_ratio = kNone,
+         national_zscore = kNone, poisson_p = kNone, percentile = kNone, trend_ratio = kNone,
+         expected = kNone;
+  // SPEC 8.2 (count and share indicators; NaN otherwise): the empirical-Bayes
+  // relative risk, the funnel position, and the Benjamini–Hochberg q when a
+  // rule reads q_value of the indicator (IndicatorDef::uses_q).
+  double shrunk_ratio = kNone, funnel_z = kNone, q_value = kNone;
+  // A funnel plot's point (count and share indicators): the matching events O
+  // and the expected count E against the national rate whatever the
+  // indicator's baseline (as shrunk_ratio takes it); NaN otherwise.
+  double observed = kNone, national_expected = kNone;
 };
 
 // Every indicator of the plan for one municipality, in indicator order.
