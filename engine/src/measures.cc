@@ -330,10 +330,10 @@ bool EvaluateHolds(const rules::ConditionSpec& condition, const MeasureInput& in
       // The national figures move little from one day to the next, so the
       // previous day's threshold is the best guess: two or three probes, which
       // matters for measures whose probe is a special function (funnel_z).
-      const int64_t guess =
-          cache->mode == ConditionCache::kThreshold && cache->threshold < kNoCount
-              ? cache->threshold
-              : static_cast<int64_t>(GuessCount(condition.measure, condition.value, in, in.national));
+      const int64_t guess = cache->mode == ConditionCache::kThreshold && cache->threshold < kNoCount
+                                ? cache->threshold
+                                : static_cast<int64_t>(GuessCount(
+                                      condition.measure, condition.value, in, in.national));
       // Rising measure with >=/>: held for counts >= t. With <=/<: held for
       // counts < t', where t' is the smallest count at which it stops holding.
       cache->threshold = upward ? SmallestHeld(guess, held_at)

@@ -14,8 +14,8 @@
 #include <sstream>
 
 #include "zicht/base/file.h"
-#include "zicht/engine/engine.h"
 #include "zicht/base/hash.h"
+#include "zicht/engine/engine.h"
 #include "zicht/rules/loader.h"
 #include "zicht/runtime/plan_loader.h"
 #include "zicht/runtime/rocksdb_state_store.h"
@@ -159,7 +159,7 @@ inline std::map<std::string, std::string> ById(const std::vector<Alert>& alerts)
 // "" when equal, else a short description of the first differences (the full
 // maps are far too long for a test log).
 inline std::string Diff(const std::map<std::string, std::string>& got,
-                 const std::map<std::string, std::string>& want) {
+                        const std::map<std::string, std::string>& want) {
   std::string out;
   int shown = 0;
   for (const auto& [id, json] : want) {
@@ -201,8 +201,8 @@ inline std::vector<std::string>* EngineTest::lines_ = nullptr;
 // The line indices in an order Kafka could deliver them: each partition
 // (municipality key, murmur2) in order, partitions interleaved in random
 // bursts of up to `max_burst` records, as fetches deliver them.
-inline std::vector<size_t> InterleavePartitions(const std::vector<std::string>& lines, int partitions,
-                                         size_t max_burst, uint64_t seed) {
+inline std::vector<size_t> InterleavePartitions(const std::vector<std::string>& lines,
+                                                int partitions, size_t max_burst, uint64_t seed) {
   std::vector<std::vector<size_t>> by_partition(static_cast<size_t>(partitions));
   simdjson::dom::parser parser;
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -222,6 +222,5 @@ inline std::vector<size_t> InterleavePartitions(const std::vector<std::string>& 
   }
   return interleaved;
 }
-
 
 }  // namespace zicht::engine::harness

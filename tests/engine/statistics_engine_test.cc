@@ -15,7 +15,8 @@
 
 namespace zicht::engine {
 namespace {
-using namespace zicht::engine::harness;  // NOLINT(google-build-using-namespace): the test vocabulary
+using namespace zicht::engine::harness;  // NOLINT(google-build-using-namespace): the test
+                                         // vocabulary
 
 const std::string kStatisticsPack = ZICHT_SOURCE_DIR "/tests/engine/data/statistics_pack.yaml";
 const std::string kYoyPack = ZICHT_SOURCE_DIR "/tests/engine/data/yoy_pack.yaml";
