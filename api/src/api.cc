@@ -18,18 +18,9 @@ using engine::IndicatorDef;
 using engine::Municipality;
 using engine::MunicipalityTable;
 using engine::Plan;
-namespace {
+using views::Number;
 
-void Number(JsonWriter& w, std::string_view key, double v) {
-  w.Key(key);
-  if (std::isnan(v)) {
-    w.Null();
-  } else if (std::isinf(v)) {
-    w.String(v > 0 ? "+Inf" : "-Inf");
-  } else {
-    w.Double(v);
-  }
-}
+namespace {
 
 void IndicatorMeta(JsonWriter& w, const Plan& plan, const IndicatorDef& ind) {
   const rules::RulePack& pack = views::PackOf(plan, ind);

@@ -23,6 +23,8 @@ using engine::IndicatorDef;
 using engine::Municipality;
 using engine::Plan;
 
+using views::Number;
+
 namespace {
 
 namespace bmp = boost::math::policies;
@@ -83,17 +85,6 @@ const char* Band(const Model::Quantiles& q, double observed) {
   if (observed < q.lower_998) return "below_998";
   if (observed < q.lower_95) return "below_95";
   return "within";
-}
-
-void Number(JsonWriter& w, std::string_view key, double v) {
-  w.Key(key);
-  if (std::isnan(v)) {
-    w.Null();
-  } else if (std::isinf(v)) {
-    w.String(v > 0 ? "+Inf" : "-Inf");
-  } else {
-    w.Double(v);
-  }
 }
 
 // The sizes (E, or n for shares) of the limit lines: log-spaced from the

@@ -188,4 +188,15 @@ ApiResult Error(int status, std::string message) {
   return ApiResult{status, std::move(message)};
 }
 
+void Number(JsonWriter& w, std::string_view key, double v) {
+  w.Key(key);
+  if (std::isnan(v)) {
+    w.Null();
+  } else if (std::isinf(v)) {
+    w.String(v > 0 ? "+Inf" : "-Inf");
+  } else {
+    w.Double(v);
+  }
+}
+
 }  // namespace zicht::api::views

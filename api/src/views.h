@@ -14,6 +14,7 @@
 
 #include "zicht/api/api.h"
 #include "zicht/api/figures.h"
+#include "zicht/base/json_writer.h"
 #include "zicht/engine/engine.h"
 
 namespace zicht::api::views {
@@ -91,5 +92,9 @@ ApiResult SelectAlerts(const engine::Engine& engine, const std::string& since,
                        std::vector<const engine::Engine::RecentAlert*>* out);
 
 ApiResult Error(int status, std::string message);
+
+// A figure as JSON: null when undefined, "+Inf"/"-Inf" as alerts write
+// infinities, else the number.
+void Number(JsonWriter& w, std::string_view key, double v);
 
 }  // namespace zicht::api::views

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "../monitoring/http_client.h"
+#include "api_world.h"
 #include "zicht/api/routes.h"
 #include "zicht/base/csv.h"
 #include "zicht/base/file.h"
@@ -54,13 +55,8 @@ const std::map<std::string, int> kFindings = {
     {"GM0001", 2}, {"GM0003", 1}, {"GM0004", 20}, {"GM0005", 8}};
 
 // One engine over the files above, shared by every test (read-only).
-struct World {
-  TemporaryDirectory dir;
-  engine::PlanPtr plan;
-  std::unique_ptr<engine::StateStore> store;
-  connectors::MemorySink alerts, dead;
-  std::unique_ptr<engine::Engine> engine;
-};
+using testing::BuildWorld;
+using testing::World;
 World* world = nullptr;
 
 std::string Event(const std::string& code, int i, const std::string& time) {
@@ -90,40 +86,7 @@ class ApiTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     world = new World;
-    auto dir = TemporaryDirectory::Make("zicht-api-test-");
-    ASSERT_TRUE(dir.ok());
-    world->dir = std::move(*dir);
-    const std::string root = world->dir.path();
-    ASSERT_TRUE(WriteFileAtomic(root + "/municipalities.csv", kMunicipalities).ok());
-    ASSERT_TRUE(WriteFileAtomic(root + "/pack.yaml", kPack).ok());
-    runtime::PlanSources sources;
-    sources.rule_files = {root + "/pack.yaml"};
-    sources.municipalities_path = root + "/municipalities.csv";
-    auto plan = runtime::LoadPlan(sources);
-    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
-    world->plan = *plan;
-    auto store = runtime::OpenRocksDbStateStore(root + "/state");
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    world->store = std::move(*store);
-    engine::EngineOptions options;
-    static const FakeClock clock(1800000000000);
-    options.clock = &clock;
-    world->engine = std::make_unique<engine::Engine>(world->plan, world->store.get(),
-                                                     &world->alerts, &world->dead, options);
-    ASSERT_TRUE(world->engine->Open().ok());
-    world->engine->SetSourceId(0, "api-test");
-    const std::vector<std::string> lines = Feed();
-    for (size_t i = 0; i < lines.size(); ++i) {
-      connectors::SourceRecord r;
-      r.payload = lines[i];
-      r.offset = static_cast<int64_t>(i);
-      r.next_offset = r.offset + 1;
-      r.line = r.offset + 1;
-      Status s = world->engine->Process(r, "feed", true);
-      ASSERT_TRUE(s.ok()) << s.ToString();
-    }
-    ASSERT_TRUE(world->engine->Commit().ok());
-    ASSERT_EQ(world->engine->stats().accepted, static_cast<int64_t>(lines.size()));
+    ASSERT_NO_FATAL_FAILURE(BuildWorld(world, "api-test", kMunicipalities, kPack, Feed()));
   }
   static void TearDownTestSuite() {
     delete world;

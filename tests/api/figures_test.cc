@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../monitoring/http_client.h"
+#include "api_world.h"
 #include "zicht/api/api.h"
 #include "zicht/api/routes.h"
 #include "zicht/base/csv.h"
@@ -79,13 +80,8 @@ const std::vector<Planted> kPlanted = {
     {"GM0001", 10000, 6, 10, 8}, {"GM0002", 400000, 120, 200, 20}, {"GM0003", 100000, 20, 50, 20},
     {"GM0004", 20000, 5, 8, 1},  {"GM0005", 200000, 42, 100, 10},  {"GM0006", 5000, 2, 3, 1}};
 
-struct World {
-  TemporaryDirectory dir;
-  engine::PlanPtr plan;
-  std::unique_ptr<engine::StateStore> store;
-  connectors::MemorySink alerts, dead;
-  std::unique_ptr<engine::Engine> engine;
-};
+using testing::BuildWorld;
+using testing::World;
 World* world = nullptr;
 
 std::string Time(int i) {
@@ -124,39 +120,7 @@ class FiguresTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     world = new World;
-    auto dir = TemporaryDirectory::Make("zicht-figures-test-");
-    ASSERT_TRUE(dir.ok());
-    world->dir = std::move(*dir);
-    const std::string root = world->dir.path();
-    ASSERT_TRUE(WriteFileAtomic(root + "/municipalities.csv", kMunicipalities).ok());
-    ASSERT_TRUE(WriteFileAtomic(root + "/pack.yaml", kPack).ok());
-    runtime::PlanSources sources;
-    sources.rule_files = {root + "/pack.yaml"};
-    sources.municipalities_path = root + "/municipalities.csv";
-    auto plan = runtime::LoadPlan(sources);
-    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
-    world->plan = *plan;
-    auto store = runtime::OpenRocksDbStateStore(root + "/state");
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    world->store = std::move(*store);
-    engine::EngineOptions options;
-    static const FakeClock clock(1800000000000);
-    options.clock = &clock;
-    world->engine = std::make_unique<engine::Engine>(world->plan, world->store.get(),
-                                                     &world->alerts, &world->dead, options);
-    ASSERT_TRUE(world->engine->Open().ok());
-    world->engine->SetSourceId(0, "figures-test");
-    const std::vector<std::string> lines = Feed();
-    for (size_t i = 0; i < lines.size(); ++i) {
-      connectors::SourceRecord r;
-      r.payload = lines[i];
-      r.offset = static_cast<int64_t>(i);
-      r.next_offset = r.offset + 1;
-      r.line = r.offset + 1;
-      ASSERT_TRUE(world->engine->Process(r, "feed", true).ok());
-    }
-    ASSERT_TRUE(world->engine->Commit().ok());
-    ASSERT_EQ(world->engine->stats().accepted, static_cast<int64_t>(lines.size()));
+    ASSERT_NO_FATAL_FAILURE(BuildWorld(world, "figures-test", kMunicipalities, kPack, Feed()));
   }
   static void TearDownTestSuite() {
     delete world;
