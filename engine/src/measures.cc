@@ -99,11 +99,6 @@ MeasureResult ComputeMeasureFor(rules::Measure measure, const MeasureInput& in,
   r.count = is_share ? w.n_all : w.n_match;
   r.rate = MunicipalityRate(ind, w, in.population);
   r.expected = ExpectedCount(ind, w, in.population, base);
-  // poisson_p of counts, binomial_p of shares: the p behind funnel_z and q_value.
-  auto baseline_p = [&] {
-    return is_count ? (r.expected > 0 ? PoissonUpperTail(w.n_match, r.expected) : kNaN)
-                    : BaselinePValue(ind, w, in.population, base);
-  };
   switch (measure) {
     case rules::Measure::kValue:
       r.observed = AggregateValue(ind.aggregate, w);
@@ -121,11 +116,11 @@ MeasureResult ComputeMeasureFor(rules::Measure measure, const MeasureInput& in,
       if (r.expected > 0) r.observed = PoissonUpperTail(w.n_match, r.expected);
       break;
     case rules::Measure::kBinomialP:
-      if (is_share) r.observed = BinomialUpperTail(w.n_match, w.n_all, base);
-      if (w.n_all <= 0) r.observed = kNaN;
+      if (is_share) r.observed = BaselinePValue(ind, w, in.population, base);
       break;
     case rules::Measure::kFunnelZ:
-      if (is_count || is_share) r.observed = FunnelZ(baseline_p());
+      // poisson_p of counts, binomial_p of shares (NaN for other aggregates).
+      r.observed = FunnelZ(BaselinePValue(ind, w, in.population, base));
       break;
     case rules::Measure::kShrunkRatio:
       if ((is_count || is_share) && nat != nullptr && nat->valid) {
@@ -138,7 +133,8 @@ MeasureResult ComputeMeasureFor(rules::Measure measure, const MeasureInput& in,
       if ((is_count || is_share) && nat != nullptr && !nat->q_member_of.empty()) {
         const int member = nat->q_member_of[static_cast<size_t>(in.municipality)];
         if (member >= 0) {
-          r.observed = nat->q_ranking.AdjustedFor(static_cast<size_t>(member), baseline_p());
+          r.observed = nat->q_ranking.AdjustedFor(static_cast<size_t>(member),
+                                                  BaselinePValue(ind, w, in.population, base));
         }
       }
       break;

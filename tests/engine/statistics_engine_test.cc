@@ -1,8 +1,8 @@
 // The measures of SPEC 8.1/8.2 end to end: baselines, binomial_p, funnel_z,
 // shrunk_ratio, q_value and yoy_ratio give the same alerts, with the same
 // explanations byte for byte, however six partitions are interleaved (as
-// Kafka could deliver them), after kill -9 and restarts, and with the
-// incremental evaluation switched off.
+// Kafka could deliver them), and after kill -9 and restarts. (Incremental
+// against full evaluation: EngineTest.IncrementalEvaluationEqualsFullEvaluation.)
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -111,19 +111,6 @@ TEST_F(StatisticsEngineTest, YearOverYearDoesNotDependOnLayoutOrCrashes) {
   for (const Alert& a : reference.alerts) EXPECT_GE(a.event_time, "2026-12-31") << a.json;
   const std::set<std::string> held = HeldMeasures(reference.alerts);
   EXPECT_TRUE(held.count("yoy_ratio@national"));
-}
-
-TEST_F(StatisticsEngineTest, IncrementalEvaluationEqualsFullEvaluation) {
-  PlanPtr plan = LoadPlan({kStatisticsPack});
-  Runner fast(plan, Dir("incremental"));
-  fast.Run(*lines_, lines_->size(), false);
-  Runner full(plan, Dir("full"));
-  full.options_.incremental_evaluation = false;
-  full.Run(*lines_, lines_->size(), false);
-  RunResult a = fast.Result(), b = full.Result();
-  ASSERT_GT(b.alerts.size(), 100u);
-  EXPECT_EQ(Diff(ById(a.alerts), ById(b.alerts)), "");
-  EXPECT_LT(a.stats.evaluations, b.stats.evaluations);
 }
 
 }  // namespace
