@@ -39,6 +39,18 @@ int GenerateCommand(const GenerateCommandOptions& options) {
     return kExitInvalid;
   }
 
+  reference::NeighbourhoodTablePtr neighbourhoods;
+  if (!options.neighbourhoods_path.empty()) {
+    auto loaded =
+        reference::NeighbourhoodTable::Load(options.neighbourhoods_path, **municipalities);
+    if (!loaded.ok()) {
+      fmt::print(stderr, "zicht generate: {}\n", loaded.status().message());
+      return kExitInvalid;
+    }
+    neighbourhoods = *loaded;
+    gen.neighbourhoods = neighbourhoods.get();
+  }
+
   std::unique_ptr<std::ofstream> truth;
   if (!options.anomalies_path.empty()) {
     truth =

@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
       ->add_option("--municipalities", replay_opts.municipalities_path,
                    "Municipality reference CSV")
       ->required();
+  replay->add_option("--neighbourhoods", replay_opts.neighbourhoods_path,
+                     "Neighbourhood (CBS buurt) reference CSV (default: none)");
   replay->add_option("--input", replay_opts.input_path, "Events (JSONL), - for standard input")
       ->required();
   replay->add_option("--alerts", replay_opts.alerts_path, "Alerts output (JSONL)")->required();
@@ -85,6 +87,9 @@ int main(int argc, char** argv) {
                        "Output file (default standard output)");
   generate->add_option("--municipalities", gen_opts.municipalities_path,
                        "Municipality reference CSV (default config/reference/municipalities.csv)");
+  generate->add_option("--neighbourhoods", gen_opts.neighbourhoods_path,
+                       "Neighbourhood (CBS buurt) CSV: every event names a neighbourhood of its "
+                       "municipality (default: none)");
   generate->add_flag("--clean", gen_opts.clean, "No deliberately bad lines");
 
   // config describe: the property registry as Markdown (docs/configuration.md).

@@ -38,6 +38,7 @@ int ReplayCommand(const ReplayCommandOptions& options) {
   PlanSources setup_options;
   setup_options.rule_files = options.rule_files;
   setup_options.municipalities_path = options.municipalities_path;
+  setup_options.neighbourhoods_path = options.neighbourhoods_path;
   setup_options.allowed_lateness_ms = lateness->ms();
   auto plan = LoadPlan(setup_options);
   if (!plan.ok()) {

@@ -41,7 +41,7 @@ rules::Alert AlertBuilder::Build(const Plan& plan, const PartitionState& part, i
                                  TimeMs emitted_at, int evidence_ids) {
   const RuleDef& rd = plan.rules()[static_cast<size_t>(rule)];
   const rules::RuleSpec& spec = *rd.spec;
-  const int muni = part.store->municipalities()[static_cast<size_t>(local)];
+  const int muni = part.store->MunicipalityOf(local);
   const Municipality& m = plan.municipalities().at(static_cast<size_t>(muni));
   rules::Alert alert;
   alert.rule = spec.id;
@@ -52,7 +52,16 @@ rules::Alert AlertBuilder::Build(const Plan& plan, const PartitionState& part, i
   alert.municipality_name = m.name;
   alert.event_time = part.clock;
   alert.emitted_at = emitted_at;
-  alert.alert_id = rules::AlertId(spec.id, spec.version, m.code, part.clock);
+  if (part.store->is_neighbourhood(local)) {
+    const reference::Neighbourhood& n =
+        plan.neighbourhoods()->at(static_cast<size_t>(part.store->NeighbourhoodOf(local)));
+    alert.neighbourhood = n.code;
+    alert.neighbourhood_name = n.name;
+    // SPEC 8.3: the id hashes municipality/neighbourhood.
+    alert.alert_id = rules::AlertId(spec.id, spec.version, m.code + "/" + n.code, part.clock);
+  } else {
+    alert.alert_id = rules::AlertId(spec.id, spec.version, m.code, part.clock);
+  }
   alert.score = score;
   alert.labels = spec.labels;
   for (size_t c = 0; c < spec.conditions.size(); ++c) {

@@ -13,7 +13,10 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
-constexpr std::array<std::string_view, 4> kEnvelope = {"type", "id", "time", "municipality"};
+// The four required envelope fields, then the optional neighbourhood (SPEC 8.3).
+constexpr std::array<std::string_view, 5> kEnvelope = {"type", "id", "time", "municipality",
+                                                       "neighbourhood"};
+constexpr size_t kRequiredEnvelope = 4;
 
 std::string_view JsonTypeName(element_type t) {
   switch (t) {
@@ -59,9 +62,11 @@ struct EventDecoder::Scratch {
 };
 
 EventDecoder::EventDecoder(std::shared_ptr<const SchemaRegistry> schemas,
-                           MunicipalityTablePtr municipalities, DecoderOptions options)
+                           MunicipalityTablePtr municipalities, DecoderOptions options,
+                           NeighbourhoodTablePtr neighbourhoods)
     : schemas_(std::move(schemas)),
       municipalities_(std::move(municipalities)),
+      neighbourhoods_(std::move(neighbourhoods)),
       options_(options),
       parser_(std::make_unique<simdjson::dom::parser>()),
       scratch_(std::make_unique<Scratch>()) {
@@ -117,8 +122,8 @@ bool EventDecoder::Decode(std::string_view bytes, bool padded, DecodedEvent* out
 
   // One pass over the object: envelope fields into slots, the rest kept for
   // the declared fields once the type is known.
-  std::array<element, 4> envelope;
-  std::array<bool, 4> has_envelope{};
+  std::array<element, kEnvelope.size()> envelope;
+  std::array<bool, kEnvelope.size()> has_envelope{};
   std::vector<RawField>& rest = scratch_->rest;
   rest.clear();
   size_t field_count = 0;
@@ -141,7 +146,7 @@ bool EventDecoder::Decode(std::string_view bytes, bool padded, DecodedEvent* out
     }
     if (!is_envelope) rest.push_back(RawField{key, value});
   }
-  for (size_t i = 0; i < kEnvelope.size(); ++i) {
+  for (size_t i = 0; i < kRequiredEnvelope; ++i) {
     if (!has_envelope[i] || envelope[i].is_null()) {
       return fail(DeadLetterReason::kMissingField, fmt::format("{}: missing", kEnvelope[i]));
     }
@@ -269,11 +274,43 @@ bool EventDecoder::Decode(std::string_view bytes, bool padded, DecodedEvent* out
                                                         JsonTypeName(envelope[3].type())));
   }
   std::string_view code = envelope[3].get_string().value_unsafe();
+  // neighbourhood: optional (absent or null); a malformed one is bad_type,
+  // which SPEC decides before the reference lookups.
+  std::string_view buurt;
+  const bool has_buurt = has_envelope[4] && !envelope[4].is_null();
+  if (has_buurt) {
+    if (!envelope[4].is_string()) {
+      return fail(DeadLetterReason::kBadType, fmt::format("neighbourhood: expected string, got {}",
+                                                          JsonTypeName(envelope[4].type())));
+    }
+    buurt = envelope[4].get_string().value_unsafe();
+    if (NeighbourhoodTable::CodeNumber(buurt) < 0) {
+      return fail(DeadLetterReason::kBadType,
+                  fmt::format("neighbourhood: '{}' is not a CBS buurt code (BU + 8 digits)",
+                              buurt.substr(0, 64)));
+    }
+  }
   int municipality = municipalities_->IndexOf(code);
   if (municipality < 0) {
     std::string shown(code.substr(0, 64));
     return fail(DeadLetterReason::kUnknownMunicipality,
                 fmt::format("municipality '{}' is not in the reference data", shown));
+  }
+  // Without a neighbourhood table the code is checked for its form only and
+  // the event counts at municipality level.
+  int neighbourhood = -1;
+  if (has_buurt && neighbourhoods_ != nullptr) {
+    neighbourhood = neighbourhoods_->IndexOf(buurt);
+    if (neighbourhood < 0) {
+      return fail(DeadLetterReason::kUnknownNeighbourhood,
+                  fmt::format("neighbourhood '{}' is not in the reference data", buurt));
+    }
+    const int in = neighbourhoods_->at(static_cast<size_t>(neighbourhood)).municipality;
+    if (in != municipality) {
+      return fail(DeadLetterReason::kNeighbourhoodMismatch,
+                  fmt::format("neighbourhood {} lies in {}, not in {}", buurt,
+                              municipalities_->at(static_cast<size_t>(in)).code, code));
+    }
   }
 
   out->type = type;
@@ -281,6 +318,7 @@ bool EventDecoder::Decode(std::string_view bytes, bool padded, DecodedEvent* out
   out->id = id;
   out->time = *time;
   out->municipality = municipality;
+  out->neighbourhood = neighbourhood;
   out->fields = std::span<const FieldValue>(values_.data(), schema.fields.size());
   return true;
 }

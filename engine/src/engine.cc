@@ -49,7 +49,7 @@ Engine::~Engine() = default;
 void Engine::SetPlan(PlanPtr plan) {
   plan_ = std::move(plan);
   decoder_ = std::make_unique<EventDecoder>(plan_->schemas(), plan_->municipalities_ptr(),
-                                            options_.decoder);
+                                            options_.decoder, plan_->neighbourhoods_ptr());
   const MunicipalityTable& munis = plan_->municipalities();
   partition_of_.assign(munis.size(), 0);
   partition_munis_.assign(static_cast<size_t>(options_.partitions), {});
@@ -366,7 +366,10 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
   probe_->EventAccepted(event.type);
 
   const int local = part.store->Local(event.municipality);
-  CountEvent(part, event, local);
+  // The event's neighbourhood unit when some series is kept per neighbourhood.
+  const int buurt =
+      event.neighbourhood >= 0 ? part.store->LocalOfNeighbourhood(event.neighbourhood) : -1;
+  CountEvent(part, event, local, buurt);
   NoteProcessed(&part, record);
 
   if (day_changed) {
@@ -374,13 +377,16 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
     // municipality (this includes the event's own evaluation).
     EvaluateAll(part);
   } else {
+    // Municipality rules for its municipality, then neighbourhood rules for
+    // its neighbourhood (an event without one counts at municipality level only).
     scheduler_->EvaluateAfterEvent(part, local, &fired_);
+    if (buurt >= 0) scheduler_->EvaluateAfterEvent(part, buurt, &fired_);
     EmitFired(part);
   }
   return Outcome::kDone;
 }
 
-void Engine::CountEvent(PartitionState& part, const DecodedEvent& event, int local) {
+void Engine::CountEvent(PartitionState& part, const DecodedEvent& event, int local, int buurt) {
   WindowStore& ws = *part.store;
   scheduler_->BeginEvent();
   for (int s : plan_->series_of_type(event.type)) {
@@ -409,6 +415,13 @@ void Engine::CountEvent(PartitionState& part, const DecodedEvent& event, int loc
       PushEvidence(part, s, local, event.id, event.time, bucket,
                    static_cast<size_t>(options_.evidence_ids));
     }
+    if (series.neighbourhood && buurt >= 0) {
+      ws.Add(s, buurt, bucket, matched, value);
+      if (matched) {
+        PushEvidence(part, s, buurt, event.id, event.time, bucket,
+                     static_cast<size_t>(options_.evidence_ids));
+      }
+    }
     scheduler_->Touched(series, matched);
   }
 }
@@ -434,7 +447,7 @@ void Engine::EmitAlert(PartitionState& part, int rule, int local, double score) 
   for (int indicator : rd.condition_indicator) inputs_.push_back(Input(part, indicator, local));
   rules::Alert alert = AlertBuilder::Build(*plan_, part, rule, local, score, inputs_,
                                            clock_.WallMs(), options_.evidence_ids);
-  const int muni = part.store->municipalities()[static_cast<size_t>(local)];
+  const int muni = part.store->MunicipalityOf(local);
   ++stats_.alerts;
   ++stats_.alerts_by_rule[static_cast<size_t>(rule)];
   OutboxRecord out;

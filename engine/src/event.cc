@@ -20,6 +20,10 @@ std::string_view DeadLetterReasonName(DeadLetterReason reason) {
       return "duplicate";
     case DeadLetterReason::kWrongPartition:
       return "wrong_partition";
+    case DeadLetterReason::kUnknownNeighbourhood:
+      return "unknown_neighbourhood";
+    case DeadLetterReason::kNeighbourhoodMismatch:
+      return "neighbourhood_mismatch";
   }
   return "unknown";
 }

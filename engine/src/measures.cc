@@ -162,6 +162,16 @@ MeasureResult ComputeMeasureFor(rules::Measure measure, const MeasureInput& in,
       if (defined) r.observed = TrendRatio(value, previous);
       break;
     }
+    case rules::Measure::kMunicipalityRatio: {
+      if (in.parent_local < 0) break;
+      // The municipality's window counts every event there, with or without
+      // a neighbourhood; its rate is what the neighbourhood is set against.
+      const double parent = MunicipalityRate(ind, in.store->Window(ind.index, in.parent_local, 0),
+                                             in.parent_population);
+      r.observed = r.rate / parent;
+      r.expected = ExpectedCount(ind, w, in.population, parent);
+      break;
+    }
     case rules::Measure::kYoyRatio: {
       if (ind.yoy_lag <= 0) break;
       const bool hours = in.store->series_hours(ind.series);

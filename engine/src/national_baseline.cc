@@ -9,6 +9,21 @@ namespace {
 constexpr size_t kCacheDepth = 4;
 }  // namespace
 
+void ForEachUnit(const Plan& plan, const WindowStore& store, int indicator,
+                 const std::function<void(int unit, int local)>& fn) {
+  const IndicatorDef& ind = plan.indicators()[static_cast<size_t>(indicator)];
+  if (ind.neighbourhood) {
+    const size_t first = store.municipalities().size();
+    for (size_t i = 0; i < store.neighbourhoods().size(); ++i) {
+      fn(store.neighbourhoods()[i], static_cast<int>(first + i));
+    }
+    return;
+  }
+  for (size_t l = 0; l < store.municipalities().size(); ++l) {
+    fn(store.municipalities()[l], static_cast<int>(l));
+  }
+}
+
 NationalBaseline::NationalBaseline(const Plan& plan, const std::vector<int>& active_partitions,
                                    NationalBaselineOptions options)
     : plan_(plan), options_(options) {
@@ -40,13 +55,11 @@ void NationalBaseline::Publish(int partition, bool hours, int64_t final_bucket,
   snap.final_bucket = final_bucket;
   const std::vector<int>& inds = unit_indicators_[hours];
   snap.by_indicator.resize(inds.size());
-  const std::vector<int>& munis = store.municipalities();
   for (size_t i = 0; i < inds.size(); ++i) {
     auto& values = snap.by_indicator[i];
-    values.reserve(munis.size());
-    for (size_t l = 0; l < munis.size(); ++l) {
-      values.emplace_back(munis[l], store.Final(inds[i], static_cast<int>(l)));
-    }
+    ForEachUnit(plan_, store, inds[i], [&](int unit, int local) {
+      values.emplace_back(unit, store.Final(inds[i], local));
+    });
   }
   auto& q = h.snapshots[hours];
   q.push_back(std::move(snap));
@@ -76,7 +89,6 @@ void NationalBaseline::PublishHistory(int partition, bool hours, const WindowSto
   const int64_t newest = store.final_bucket(hours);
   PartitionHistory& h = partitions_[partition];
   const std::vector<int>& inds = unit_indicators_[hours];
-  const std::vector<int>& munis = store.municipalities();
   for (int64_t f = newest - count + 1; f <= newest; ++f) {
     if (h.latest[hours] && *h.latest[hours] >= f) continue;
     Snapshot snap;
@@ -84,11 +96,10 @@ void NationalBaseline::PublishHistory(int partition, bool hours, const WindowSto
     snap.by_indicator.resize(inds.size());
     for (size_t i = 0; i < inds.size(); ++i) {
       auto& values = snap.by_indicator[i];
-      values.reserve(munis.size());
-      for (size_t l = 0; l < munis.size(); ++l) {
-        values.emplace_back(munis[l], f == newest ? store.Final(inds[i], static_cast<int>(l))
-                                                  : store.FinalAt(inds[i], static_cast<int>(l), f));
-      }
+      ForEachUnit(plan_, store, inds[i], [&](int unit, int local) {
+        values.emplace_back(
+            unit, f == newest ? store.Final(inds[i], local) : store.FinalAt(inds[i], local, f));
+      });
     }
     auto& q = h.snapshots[hours];
     q.push_back(std::move(snap));
@@ -154,16 +165,17 @@ std::shared_ptr<const NationalFigures> NationalBaseline::Figures(int indicator,
   const IndicatorDef& ind = plan_.indicators()[static_cast<size_t>(indicator)];
   bool hours = plan_.series()[static_cast<size_t>(ind.series)].hours;
   int slot = slot_in_unit_[static_cast<size_t>(indicator)];
-  const MunicipalityTable& munis = plan_.municipalities();
-  std::vector<WindowAgg> by_muni(munis.size());
+  // Municipalities, or neighbourhoods for a neighbourhood indicator.
+  const std::vector<int64_t>& population = plan_.populations(ind.neighbourhood);
+  std::vector<WindowAgg> by_unit(population.size());
   for (const auto& [p, h] : partitions_) {
     const Snapshot* snap = Find(p, hours, final_bucket);
     if (snap == nullptr) continue;
     for (const auto& [m, agg] : snap->by_indicator[static_cast<size_t>(slot)]) {
-      by_muni[static_cast<size_t>(m)] = agg;
+      if (static_cast<size_t>(m) < by_unit.size()) by_unit[static_cast<size_t>(m)] = agg;
     }
   }
-  NationalFigures f = PoolNationalFigures(ind, munis, std::move(by_muni));
+  NationalFigures f = PoolNationalFigures(ind, population, std::move(by_unit));
   while (cache.size() >= kCacheDepth) cache.erase(cache.begin());
   auto figures = std::make_shared<const NationalFigures>(std::move(f));
   cache.emplace(final_bucket, figures);

@@ -6,7 +6,8 @@
 
 namespace zicht::engine {
 namespace {
-constexpr uint8_t kNationalFormat = 1;
+// 2: unit codes and counts as 32 bits (neighbourhood indicators, SPEC 8.3).
+constexpr uint8_t kNationalFormat = 2;
 }  // namespace
 
 std::pair<std::string, std::string> NationalExchange::Encode(const Plan& plan, int partition,
@@ -33,15 +34,22 @@ std::pair<std::string, std::string> NationalExchange::Encode(const Plan& plan, i
   for (const IndicatorDef& ind : plan.indicators()) {
     if (ind.series < 0 || ws.series_hours(ind.series) != hours) continue;
     codec::PutU16(&value, static_cast<uint16_t>(ind.index));
-    codec::PutU16(&value, static_cast<uint16_t>(ws.municipalities().size()));
-    for (size_t l = 0; l < ws.municipalities().size(); ++l) {
-      const WindowAgg& a = ws.Final(ind.index, static_cast<int>(l));
-      codec::PutU16(&value, static_cast<uint16_t>(MunicipalityTable::CodeNumber(
-                                munis.at(static_cast<size_t>(ws.municipalities()[l])).code)));
+    const size_t units =
+        ind.neighbourhood ? ws.neighbourhoods().size() : ws.municipalities().size();
+    codec::PutU32(&value, static_cast<uint32_t>(units));
+    // Units by code, not by index: instances may order their tables differently.
+    ForEachUnit(plan, ws, ind.index, [&](int unit, int local) {
+      const WindowAgg& a = ws.Final(ind.index, local);
+      const int64_t code =
+          ind.neighbourhood
+              ? NeighbourhoodTable::CodeNumber(
+                    plan.neighbourhoods()->at(static_cast<size_t>(unit)).code)
+              : MunicipalityTable::CodeNumber(munis.at(static_cast<size_t>(unit)).code);
+      codec::PutU32(&value, static_cast<uint32_t>(code));
       codec::PutI64(&value, a.n_match);
       codec::PutI64(&value, a.n_all);
       codec::PutI128(&value, a.sum);
-    }
+    });
   }
   return {std::move(key), std::move(value)};
 }
@@ -62,19 +70,25 @@ Result<NationalExchange::Decoded> NationalExchange::Decode(const Plan& plan,
   const uint16_t count = v.U16();
   for (uint16_t i = 0; i < count && v.ok(); ++i) {
     const int indicator = v.U16();
-    const uint16_t n = v.U16();
+    const uint32_t n = v.U32();
+    if (indicator < 0 || static_cast<size_t>(indicator) >= plan.indicators().size()) {
+      return Status::InvalidArgument("national snapshot names an unknown indicator");
+    }
+    const bool buurt = plan.indicators()[static_cast<size_t>(indicator)].neighbourhood;
+    if (buurt && plan.neighbourhoods() == nullptr) {
+      return Status::InvalidArgument("national snapshot of a neighbourhood indicator, no table");
+    }
     std::vector<std::pair<int, WindowAgg>> values;
-    values.reserve(n);
-    for (uint16_t j = 0; j < n && v.ok(); ++j) {
-      int m = munis.IndexOf(fmt::format("GM{:04d}", v.U16()));
+    values.reserve(std::min<uint32_t>(n, 1u << 16));
+    for (uint32_t j = 0; j < n && v.ok(); ++j) {
+      const uint32_t code = v.U32();
+      const int m = buurt ? plan.neighbourhoods()->IndexOfNumber(code)
+                          : munis.IndexOf(fmt::format("GM{:04d}", code));
       WindowAgg a;
       a.n_match = v.I64();
       a.n_all = v.I64();
       a.sum = v.Int128();
       if (m >= 0) values.emplace_back(m, a);
-    }
-    if (indicator < 0 || static_cast<size_t>(indicator) >= plan.indicators().size()) {
-      return Status::InvalidArgument("national snapshot names an unknown indicator");
     }
     out.snapshot.values.emplace_back(indicator, std::move(values));
   }

@@ -58,13 +58,14 @@ double PooledRate(const IndicatorDef& ind, const Pool& p) {
 
 // Per-municipality baseline rates for leave_one_out and peers, from the
 // exact totals minus the municipality's own final window.
-std::vector<double> BaselineRates(const IndicatorDef& ind, const MunicipalityTable& munis,
+std::vector<double> BaselineRates(const IndicatorDef& ind, std::span<const int64_t> population,
                                   const std::vector<WindowAgg>& agg_of, const Pool& all) {
-  std::vector<double> out(munis.size(), kNaN);
+  const size_t n = population.size();
+  std::vector<double> out(n, kNaN);
   if (ind.baseline == rules::BaselineKind::kLeaveOneOut) {
-    for (size_t m = 0; m < munis.size(); ++m) {
+    for (size_t m = 0; m < n; ++m) {
       Pool p = all;
-      p.Add(agg_of[m], munis.at(m).population, -1);
+      p.Add(agg_of[m], population[m], -1);
       out[m] = PooledRate(ind, p);
     }
     return out;
@@ -75,17 +76,17 @@ std::vector<double> BaselineRates(const IndicatorDef& ind, const MunicipalityTab
   for (int g : ind.peer_group) groups = std::max(groups, g + 1);
   std::vector<Pool> pools(static_cast<size_t>(groups));
   std::vector<int> members(static_cast<size_t>(groups), 0);
-  for (size_t m = 0; m < munis.size(); ++m) {
+  for (size_t m = 0; m < n; ++m) {
     int g = ind.peer_group[m];
     if (g < 0) continue;
-    pools[static_cast<size_t>(g)].Add(agg_of[m], munis.at(m).population);
+    pools[static_cast<size_t>(g)].Add(agg_of[m], population[m]);
     ++members[static_cast<size_t>(g)];
   }
-  for (size_t m = 0; m < munis.size(); ++m) {
+  for (size_t m = 0; m < n; ++m) {
     int g = ind.peer_group[m];
     if (g < 0 || members[static_cast<size_t>(g)] < 2) continue;
     Pool p = pools[static_cast<size_t>(g)];
-    p.Add(agg_of[m], munis.at(m).population, -1);
+    p.Add(agg_of[m], population[m], -1);
     out[m] = PooledRate(ind, p);
   }
   return out;
@@ -140,14 +141,23 @@ double BaselinePValue(const IndicatorDef& ind, const WindowAgg& window, int64_t 
 
 NationalFigures PoolNationalFigures(const IndicatorDef& ind, const MunicipalityTable& munis,
                                     std::vector<WindowAgg> agg_of) {
+  std::vector<int64_t> population;
+  population.reserve(munis.size());
+  for (const Municipality& m : munis.rows()) population.push_back(m.population);
+  return PoolNationalFigures(ind, population, std::move(agg_of));
+}
+
+NationalFigures PoolNationalFigures(const IndicatorDef& ind, std::span<const int64_t> population,
+                                    std::vector<WindowAgg> agg_of) {
   NationalFigures f;
-  agg_of.resize(munis.size());
-  f.rate_of.assign(munis.size(), kNaN);
+  const size_t units = population.size();
+  agg_of.resize(units);
+  f.rate_of.assign(units, kNaN);
   Pool all;
-  for (size_t m = 0; m < munis.size(); ++m) {
+  for (size_t m = 0; m < units; ++m) {
     const WindowAgg& a = agg_of[m];
-    all.Add(a, munis.at(m).population);
-    double r = MunicipalityRate(ind, a, munis.at(m).population);
+    all.Add(a, population[m]);
+    double r = MunicipalityRate(ind, a, population[m]);
     f.rate_of[m] = r;
     if (!std::isnan(r)) f.sorted_rates.push_back(r);
   }
@@ -155,15 +165,18 @@ NationalFigures PoolNationalFigures(const IndicatorDef& ind, const MunicipalityT
   f.total_match = all.match;
   f.total_all = all.all;
   f.total_sum = all.sum;
-  all.population = munis.total_population();
-  const double population = static_cast<double>(all.population);
+  all.population = 0;
+  for (int64_t p : population) all.population += p;
+  const double total_population = static_cast<double>(all.population);
   switch (ind.aggregate) {
     case rules::Aggregate::kCount:
-      f.rate = population > 0 ? static_cast<double>(f.total_match) / population * ind.per : 0;
+      f.rate = total_population > 0
+                   ? static_cast<double>(f.total_match) / total_population * ind.per
+                   : 0;
       f.valid = f.rate > 0;
       break;
     case rules::Aggregate::kSum:
-      f.rate = population > 0 ? FromFixed(f.total_sum) / population * ind.per : 0;
+      f.rate = total_population > 0 ? FromFixed(f.total_sum) / total_population * ind.per : 0;
       f.valid = f.rate != 0;
       break;
     case rules::Aggregate::kMean:
@@ -180,24 +193,24 @@ NationalFigures PoolNationalFigures(const IndicatorDef& ind, const MunicipalityT
       break;
   }
   if (ind.baseline != rules::BaselineKind::kNational) {
-    f.baseline_rate_of = BaselineRates(ind, munis, agg_of, all);
+    f.baseline_rate_of = BaselineRates(ind, population, agg_of, all);
   }
   const bool counts =
       ind.aggregate == rules::Aggregate::kCount || ind.aggregate == rules::Aggregate::kShare;
   if (counts && f.valid) {
     // Always against the national rate (SPEC shrunk_ratio), all municipalities.
-    std::vector<double> observed(munis.size()), expected(munis.size());
-    for (size_t m = 0; m < munis.size(); ++m) {
+    std::vector<double> observed(units), expected(units);
+    for (size_t m = 0; m < units; ++m) {
       observed[m] = static_cast<double>(agg_of[m].n_match);
-      expected[m] = ExpectedCount(ind, agg_of[m], munis.at(m).population, f.rate);
+      expected[m] = ExpectedCount(ind, agg_of[m], population[m], f.rate);
     }
     f.shrink = EstimateShrinkagePrior(observed, expected);
   }
   if (counts && ind.uses_q) {
     std::vector<double> p;
-    f.q_member_of.assign(munis.size(), -1);
-    for (size_t m = 0; m < munis.size(); ++m) {
-      const int64_t pop = munis.at(m).population;
+    f.q_member_of.assign(units, -1);
+    for (size_t m = 0; m < units; ++m) {
+      const int64_t pop = population[m];
       if (pop <= 0) continue;
       f.q_member_of[m] = static_cast<int>(p.size());
       p.push_back(BaselinePValue(ind, agg_of[m], pop, BaselineRate(f, static_cast<int>(m))));

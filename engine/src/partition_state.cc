@@ -4,12 +4,21 @@ namespace zicht::engine {
 
 void InitPartitionState(PartitionState& part, const Plan& plan,
                         const std::vector<int>& municipalities) {
-  const size_t locals = municipalities.size();
+  // Neighbourhood units only when some indicator is kept per neighbourhood:
+  // packs without one cost what they did before.
+  std::vector<int> neighbourhoods;
+  if (plan.uses_neighbourhoods() && plan.neighbourhoods() != nullptr) {
+    for (int m : municipalities) {
+      const auto& of = plan.neighbourhoods()->of_municipality(m);
+      neighbourhoods.insert(neighbourhoods.end(), of.begin(), of.end());
+    }
+  }
+  const size_t locals = municipalities.size() + neighbourhoods.size();
   part.owned = true;
   part.rule_count = plan.rules().size();
   part.condition_count = static_cast<size_t>(plan.total_conditions());
   part.series_count = plan.series().size();
-  part.store = std::make_unique<WindowStore>(plan, municipalities);
+  part.store = std::make_unique<WindowStore>(plan, municipalities, std::move(neighbourhoods));
   part.evidence.assign(plan.series().size() * locals, EvidenceRing{});
   part.timers.assign(plan.rules().size() * locals, rules::RuleTimer{});
   part.timer_dirty.assign(part.timers.size(), 0);

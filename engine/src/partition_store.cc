@@ -27,6 +27,27 @@ int PartitionStore::LocalOfCode(const PartitionState& part, int code_number) con
   return m < 0 ? -1 : part.store->Local(m);
 }
 
+namespace {
+constexpr uint32_t kNeighbourhoodFlag = 0x80000000u;
+}  // namespace
+
+// Series and rules kept per neighbourhood name their units with 32 bits: a
+// municipality by its code number, a neighbourhood by its buurt number with
+// the top bit set. Everything else keeps the 16-bit municipality codes.
+uint32_t PartitionStore::UnitCodeOf(const PartitionState& part, int local) const {
+  const WindowStore& ws = *part.store;
+  if (!ws.is_neighbourhood(local)) return static_cast<uint32_t>(CodeOf(part, local));
+  const auto& n = plan_.neighbourhoods()->at(static_cast<size_t>(ws.NeighbourhoodOf(local)));
+  return kNeighbourhoodFlag | static_cast<uint32_t>(NeighbourhoodTable::CodeNumber(n.code));
+}
+
+int PartitionStore::LocalOfUnitCode(const PartitionState& part, uint32_t code) const {
+  if ((code & kNeighbourhoodFlag) == 0) return LocalOfCode(part, static_cast<int>(code));
+  if (plan_.neighbourhoods() == nullptr) return -1;
+  const int n = plan_.neighbourhoods()->IndexOfNumber(code & ~kNeighbourhoodFlag);
+  return n < 0 ? -1 : part.store->LocalOfNeighbourhood(n);
+}
+
 void PartitionStore::Write(PartitionState& part, StateBatch* batch) {
   const size_t entries_before = batch->size();
   WriteBuckets(part, batch);
@@ -58,18 +79,22 @@ void PartitionStore::Write(PartitionState& part, StateBatch* batch) {
 
 void PartitionStore::WriteBuckets(PartitionState& part, StateBatch* batch) {
   WindowStore& ws = *part.store;
-  const size_t locals = ws.municipalities().size();
   const int p = part.id;
   // One value per (series, bucket) row: the non-empty buckets of every
   // municipality of the partition (a key per municipality made commits slow).
   ws.TakeDirty(&dirty_);
   for (const DirtyRow& d : dirty_) {
     const SeriesDef& series = plan_.series()[static_cast<size_t>(d.series)];
+    const size_t locals = ws.rows(d.series);
     std::string value;
     for (size_t l = 0; l < locals; ++l) {
       BucketValue v = ws.Bucket(d.series, static_cast<int>(l), d.bucket);
       if (v.n_all == 0) continue;
-      codec::PutU16(&value, static_cast<uint16_t>(CodeOf(part, static_cast<int>(l))));
+      if (series.neighbourhood) {
+        codec::PutU32(&value, UnitCodeOf(part, static_cast<int>(l)));
+      } else {
+        codec::PutU16(&value, static_cast<uint16_t>(CodeOf(part, static_cast<int>(l))));
+      }
       codec::PutU32(&value, v.n_match);
       codec::PutU32(&value, v.n_all);
       if (series.sum_field >= 0) codec::PutI128(&value, v.sum);
@@ -103,9 +128,12 @@ void PartitionStore::WriteBuckets(PartitionState& part, StateBatch* batch) {
 }
 
 void PartitionStore::WriteEvidenceAndTimers(PartitionState& part, StateBatch* batch) {
-  const size_t locals = part.store->municipalities().size();
   const int p = part.id;
+  const size_t munis = part.store->municipalities().size();
+  const size_t units = part.store->units();
   for (size_t s = 0; s < plan_.series().size(); ++s) {
+    const bool buurt = plan_.series()[s].neighbourhood;
+    const size_t locals = part.store->rows(static_cast<int>(s));
     for (size_t l = 0; l < locals; ++l) {
       EvidenceRing& ring =
           part.evidence[part.EvidenceSlot(static_cast<int>(s), static_cast<int>(l))];
@@ -119,15 +147,17 @@ void PartitionStore::WriteEvidenceAndTimers(PartitionState& part, StateBatch* ba
         codec::PutI64(&value, e.bucket);
         codec::PutBytes(&value, e.id);
       }
-      batch->Put(
-          Family::kEvidence,
-          StateKeys::Municipality(p, plan_.series()[s].key, CodeOf(part, static_cast<int>(l))),
-          std::move(value), p);
+      const uint64_t key = plan_.series()[s].key;
+      batch->Put(Family::kEvidence,
+                 buurt ? StateKeys::Unit(p, key, UnitCodeOf(part, static_cast<int>(l)))
+                       : StateKeys::Municipality(p, key, CodeOf(part, static_cast<int>(l))),
+                 std::move(value), p);
     }
   }
   for (size_t r = 0; r < plan_.rules().size(); ++r) {
     const uint64_t key = RuleKey(plan_.rules()[r]);
-    for (size_t l = 0; l < locals; ++l) {
+    const bool buurt = plan_.rules()[r].neighbourhood;
+    for (size_t l = buurt ? munis : 0; l < (buurt ? units : munis); ++l) {
       size_t slot = part.RuleSlot(static_cast<int>(r), static_cast<int>(l));
       if (!part.timer_dirty[slot]) continue;
       part.timer_dirty[slot] = 0;
@@ -135,7 +165,8 @@ void PartitionStore::WriteEvidenceAndTimers(PartitionState& part, StateBatch* ba
       codec::PutI64(&value, part.timers[slot].held_since);
       codec::PutI64(&value, part.timers[slot].last_alert);
       batch->Put(Family::kTimers,
-                 StateKeys::Municipality(p, key, CodeOf(part, static_cast<int>(l))),
+                 buurt ? StateKeys::Unit(p, key, UnitCodeOf(part, static_cast<int>(l)))
+                       : StateKeys::Municipality(p, key, CodeOf(part, static_cast<int>(l))),
                  std::move(value), p);
     }
   }
@@ -207,7 +238,9 @@ Status PartitionStore::Load(StateStore* store, PartitionState& part) {
     ZICHT_RETURN_IF_ERROR(store->Scan(Family::kTimers, prefix, PrefixEnd(prefix),
                                       [&](std::string_view key, std::string_view row) {
                                         codec::Reader k(key.substr(prefix.size())), v(row);
-                                        int local = LocalOfCode(part, k.U16());
+                                        const int local = plan_.rules()[r].neighbourhood
+                                                              ? LocalOfUnitCode(part, k.U32())
+                                                              : LocalOfCode(part, k.U16());
                                         rules::RuleTimer t;
                                         t.held_since = v.I64();
                                         t.last_alert = v.I64();
@@ -227,34 +260,36 @@ Status PartitionStore::LoadSeries(StateStore* store, PartitionState& part) {
   for (size_t si = 0; si < plan_.series().size(); ++si) {
     const SeriesDef& series = plan_.series()[si];
     std::string prefix = StateKeys::Series(part.id, series.key);
-    ZICHT_RETURN_IF_ERROR(store->Scan(Family::kBuckets, prefix, PrefixEnd(prefix),
-                                      [&](std::string_view key, std::string_view value) {
-                                        codec::Reader k(key.substr(prefix.size())), v(value);
-                                        int64_t bucket = k.I64();
-                                        if (part.persisted_oldest[si] == INT64_MIN)
-                                          part.persisted_oldest[si] = bucket;
-                                        while (k.ok() && v.ok() && !v.done()) {
-                                          int local = LocalOfCode(part, v.U16());
-                                          BucketValue bv;
-                                          bv.n_match = v.U32();
-                                          bv.n_all = v.U32();
-                                          if (series.sum_field >= 0) bv.sum = v.Int128();
-                                          if (v.ok() && local >= 0)
-                                            ws.RestoreBucket(static_cast<int>(si), local, bucket,
-                                                             bv);
-                                        }
-                                        if (!k.ok() || !v.ok()) {
-                                          corrupt = Status::Corruption("undecodable bucket row");
-                                          return false;
-                                        }
-                                        return true;
-                                      }));
+    ZICHT_RETURN_IF_ERROR(
+        store->Scan(Family::kBuckets, prefix, PrefixEnd(prefix),
+                    [&](std::string_view key, std::string_view value) {
+                      codec::Reader k(key.substr(prefix.size())), v(value);
+                      int64_t bucket = k.I64();
+                      if (part.persisted_oldest[si] == INT64_MIN)
+                        part.persisted_oldest[si] = bucket;
+                      while (k.ok() && v.ok() && !v.done()) {
+                        const int local = series.neighbourhood ? LocalOfUnitCode(part, v.U32())
+                                                               : LocalOfCode(part, v.U16());
+                        BucketValue bv;
+                        bv.n_match = v.U32();
+                        bv.n_all = v.U32();
+                        if (series.sum_field >= 0) bv.sum = v.Int128();
+                        if (v.ok() && local >= 0)
+                          ws.RestoreBucket(static_cast<int>(si), local, bucket, bv);
+                      }
+                      if (!k.ok() || !v.ok()) {
+                        corrupt = Status::Corruption("undecodable bucket row");
+                        return false;
+                      }
+                      return true;
+                    }));
     ZICHT_RETURN_IF_ERROR(corrupt);
     ZICHT_RETURN_IF_ERROR(store->Scan(
         Family::kEvidence, prefix, PrefixEnd(prefix),
         [&](std::string_view key, std::string_view value) {
           codec::Reader k(key.substr(prefix.size())), v(value);
-          int local = LocalOfCode(part, k.U16());
+          const int local =
+              series.neighbourhood ? LocalOfUnitCode(part, k.U32()) : LocalOfCode(part, k.U16());
           if (local < 0) return true;
           EvidenceRing& ring = part.evidence[part.EvidenceSlot(static_cast<int>(si), local)];
           ring = EvidenceRing{};

@@ -41,6 +41,9 @@ class PartitionStore {
   Status LoadDedup(StateStore* store, PartitionState& part);
   int CodeOf(const PartitionState& part, int local) const;
   int LocalOfCode(const PartitionState& part, int code_number) const;
+  // 32-bit unit codes of neighbourhood series and rules (municipality or buurt).
+  uint32_t UnitCodeOf(const PartitionState& part, int local) const;
+  int LocalOfUnitCode(const PartitionState& part, uint32_t code) const;
 
   const Plan& plan_;
   PartitionStoreOptions options_;

@@ -118,6 +118,13 @@ Result<PlanPtr> Plan::Build(const std::shared_ptr<const rules::RuleSet>& rule_se
   plan->municipalities_ = municipalities;
   plan->options_ = options;
   plan->schemas_ = std::make_shared<SchemaRegistry>(rule_set->event_types());
+  for (const Municipality& m : municipalities->rows())
+    plan->populations_[0].push_back(m.population);
+  if (options.neighbourhoods) {
+    for (size_t n = 0; n < options.neighbourhoods->size(); ++n) {
+      plan->populations_[1].push_back(options.neighbourhoods->at(n).population);
+    }
+  }
   const SchemaRegistry& schemas = *plan->schemas_;
   plan->series_by_type_.resize(schemas.size());
 
@@ -134,10 +141,28 @@ Result<PlanPtr> Plan::Build(const std::shared_ptr<const rules::RuleSet>& rule_se
     def.per = spec.per;
     def.baseline = spec.baseline.kind;
     def.uses_q = ri.uses_q;
+    def.neighbourhood = spec.level == rules::Level::kNeighbourhood;
+    const NeighbourhoodTable* buurten = options.neighbourhoods.get();
+    if (def.neighbourhood && buurten == nullptr) {
+      const SourceMark& at = spec.level_mark.line > 0 ? spec.level_mark : spec.mark;
+      return Status::InvalidArgument(fmt::format(
+          "{}:{}:{}: indicator '{}' has level: neighbourhood, but no neighbourhood table is "
+          "loaded (reference.neighbourhoods in the engine config, --neighbourhoods on the "
+          "command line)",
+          at.file, at.line, at.column, spec.id));
+    }
     if (def.baseline == rules::BaselineKind::kPeers) {
       auto groups = PeerGroups(spec, *municipalities);
       if (!groups.ok()) return groups.status();
       def.peer_group = std::move(*groups);
+      if (def.neighbourhood) {
+        // A neighbourhood's peers are the neighbourhoods of its municipality's peers.
+        std::vector<int> by_buurt(buurten->size());
+        for (size_t n = 0; n < buurten->size(); ++n) {
+          by_buurt[n] = def.peer_group[static_cast<size_t>(buurten->at(n).municipality)];
+        }
+        def.peer_group = std::move(by_buurt);
+      }
     }
     if (spec.is_reference()) {
       auto ref = LoadReference(*spec.source, *municipalities);
@@ -201,6 +226,7 @@ Result<PlanPtr> Plan::Build(const std::shared_ptr<const rules::RuleSet>& rule_se
       description += " where " + fmt::format("{}", fmt::join(clause_texts, " and "));
     if (needs_sum) description += " sum " + spec.field;
     description += spec.window.hours ? " /hour" : " /day";
+    if (def.neighbourhood) description += " by neighbourhood";
     uint64_t key = HashKey(description);
     auto [it, inserted] = series_index.emplace(key, static_cast<int>(plan->series_.size()));
     if (inserted) {
@@ -212,6 +238,7 @@ Result<PlanPtr> Plan::Build(const std::shared_ptr<const rules::RuleSet>& rule_se
       s.filters = std::move(filters);
       s.sum_field = needs_sum ? schema.FieldIndex(spec.field) : -1;
       s.hours = spec.window.hours;
+      s.neighbourhood = def.neighbourhood;
       s.bucket_ms = spec.window.hours ? kMsPerHour : kMsPerDay;
       plan->series_.push_back(std::move(s));
       plan->series_by_type_[static_cast<size_t>(type)].push_back(it->second);
@@ -229,6 +256,7 @@ Result<PlanPtr> Plan::Build(const std::shared_ptr<const rules::RuleSet>& rule_se
     }
     series.indicators.push_back(def.index);
     if (series.hours) plan->uses_hours_ = true;
+    if (series.neighbourhood) plan->uses_neighbourhoods_ = true;
     int64_t lateness_buckets =
         (options.allowed_lateness_ms + series.bucket_ms - 1) / series.bucket_ms;
     const int64_t history = std::max(def.window * def.windows, def.yoy_lag + def.window);
@@ -246,10 +274,14 @@ Result<PlanPtr> Plan::Build(const std::shared_ptr<const rules::RuleSet>& rule_se
     for (size_t c = 0; c < rr.condition_indicator.size(); ++c) {
       const IndicatorDef& ind = plan->indicators_[static_cast<size_t>(rr.condition_indicator[c])];
       if (ind.series >= 0) series.insert(ind.series);
+      if (ind.neighbourhood) rule.neighbourhood = true;
       if (ind.series >= 0 && ind.aggregate == rules::Aggregate::kShare)
         share_series.insert(ind.series);
     }
     rule.series.assign(series.begin(), series.end());
+    for (const rules::ConditionSpec& c : rr.spec->conditions) {
+      if (c.measure == rules::Measure::kMunicipalityRatio) rule.reads_parent = true;
+    }
     rule.condition_base = plan->total_conditions_;
     for (size_t c = 0; c < rr.condition_indicator.size(); ++c) {
       plan->indicators_[static_cast<size_t>(rr.condition_indicator[c])].conditions.emplace_back(

@@ -15,8 +15,18 @@ MeasureInput PartitionInput(const Plan& plan, NationalBaseline& national,
   MeasureInput in;
   in.indicator = &ind;
   in.local = local;
-  in.municipality = ws.municipalities()[static_cast<size_t>(local)];
-  in.population = plan.municipalities().at(static_cast<size_t>(in.municipality)).population;
+  if (ws.is_neighbourhood(local)) {
+    const int n = ws.NeighbourhoodOf(local);
+    const reference::Neighbourhood& buurt = plan.neighbourhoods()->at(static_cast<size_t>(n));
+    in.municipality = n;
+    in.population = buurt.population;
+    in.parent_local = ws.Local(buurt.municipality);
+    in.parent_population =
+        plan.municipalities().at(static_cast<size_t>(buurt.municipality)).population;
+  } else {
+    in.municipality = ws.municipalities()[static_cast<size_t>(local)];
+    in.population = plan.municipalities().at(static_cast<size_t>(in.municipality)).population;
+  }
   in.first_event_time = part.first_event_time;
   if (ind.reference >= 0) {
     in.reference = &plan.references()[static_cast<size_t>(ind.reference)];
@@ -68,7 +78,11 @@ void RuleScheduler::EvaluateAfterEvent(PartitionState& part, int local,
   if (incremental_) {
     EvaluateAffected(part, local, fired);
   } else {
-    for (int r : rules_to_evaluate_) EvaluateRule(part, r, local, /*reuse=*/false, fired);
+    const bool buurt = part.store->is_neighbourhood(local);
+    for (int r : rules_to_evaluate_) {
+      if (plan_.rules()[static_cast<size_t>(r)].neighbourhood != buurt) continue;
+      EvaluateRule(part, r, local, /*reuse=*/false, fired);
+    }
   }
 }
 
@@ -81,7 +95,10 @@ void RuleScheduler::EvaluateRule(PartitionState& part, int rule, int local, bool
   for (size_t c = 0; c < spec.conditions.size(); ++c) {
     ConditionCache* cache =
         &part.conditions[part.ConditionSlot(rd.condition_base + static_cast<int>(c), local)];
-    if (reuse && cache->epoch == part.epoch) {
+    // municipality_ratio also moves with events elsewhere in the
+    // municipality, which the cache does not see: always computed.
+    if (reuse && cache->epoch == part.epoch &&
+        spec.conditions[c].measure != rules::Measure::kMunicipalityRatio) {
       held[c] = cache->last_held;
       continue;
     }
@@ -110,7 +127,14 @@ void RuleScheduler::EvaluateAffected(PartitionState& part, int local, std::vecto
   // confirm "not held": evaluating it changes nothing, so it is skipped.
   // Rules that hold are always evaluated, for their `for` and `cooldown`.
   ++stamp_;
+  const bool buurt = part.store->is_neighbourhood(local);
   for (int r : rules_to_evaluate_) {
+    const RuleDef& rd = plan_.rules()[static_cast<size_t>(r)];
+    if (rd.neighbourhood != buurt) continue;
+    if (rd.reads_parent) {
+      rule_stamp_[static_cast<size_t>(r)] = stamp_;
+      continue;
+    }
     const size_t slot = part.RuleSlot(r, local);
     if (!part.rule_held[slot]) continue;
     // A rule that holds changes nothing until it may fire: `for` elapsed and
@@ -123,8 +147,9 @@ void RuleScheduler::EvaluateAffected(PartitionState& part, int local, std::vecto
     if (part.clock >= may_fire) rule_stamp_[static_cast<size_t>(r)] = stamp_;
   }
   for (int i : updated_indicators_) {
-    const auto& conditions = plan_.indicators()[static_cast<size_t>(i)].conditions;
-    if (conditions.empty()) continue;
+    const IndicatorDef& ind = plan_.indicators()[static_cast<size_t>(i)];
+    const auto& conditions = ind.conditions;
+    if (conditions.empty() || ind.neighbourhood != buurt) continue;
     const MeasureInput in = PartitionInput(plan_, *national_, *barrier_, part, i, local);
     for (const auto& [r, c] : conditions) {
       const RuleDef& rd = plan_.rules()[static_cast<size_t>(r)];
@@ -139,15 +164,20 @@ void RuleScheduler::EvaluateAffected(PartitionState& part, int local, std::vecto
     }
   }
   for (int r : rules_to_evaluate_) {
-    if (rule_stamp_[static_cast<size_t>(r)] == stamp_)
+    if (rule_stamp_[static_cast<size_t>(r)] == stamp_ &&
+        plan_.rules()[static_cast<size_t>(r)].neighbourhood == buurt)
       EvaluateRule(part, r, local, /*reuse=*/true, fired);
   }
 }
 
 void RuleScheduler::EvaluateAll(PartitionState& part, std::vector<Firing>* fired) {
-  const size_t locals = part.store->municipalities().size();
+  // Municipality rules over the municipalities, neighbourhood rules over the
+  // neighbourhoods (units after the municipalities).
+  const size_t munis = part.store->municipalities().size();
+  const size_t units = part.store->units();
   for (size_t r = 0; r < plan_.rules().size(); ++r) {
-    for (size_t l = 0; l < locals; ++l) {
+    const bool buurt = plan_.rules()[r].neighbourhood;
+    for (size_t l = buurt ? munis : 0; l < (buurt ? units : munis); ++l) {
       EvaluateRule(part, static_cast<int>(r), static_cast<int>(l), /*reuse=*/false, fired);
     }
   }

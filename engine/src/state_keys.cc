@@ -33,6 +33,12 @@ std::string StateKeys::Municipality(int partition, uint64_t key, int code_number
   return k;
 }
 
+std::string StateKeys::Unit(int partition, uint64_t key, uint32_t unit_code) {
+  std::string k = Series(partition, key);
+  codec::PutU32(&k, unit_code);
+  return k;
+}
+
 std::string StateKeys::DedupDay(int partition, int64_t day) {
   std::string k = Partition(partition);
   codec::PutI64(&k, day);

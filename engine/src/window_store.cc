@@ -2,15 +2,28 @@
 
 namespace zicht::engine {
 
-WindowStore::WindowStore(const Plan& plan, std::vector<int> municipalities)
-    : municipalities_(std::move(municipalities)), lateness_ms_(plan.options().allowed_lateness_ms) {
+WindowStore::WindowStore(const Plan& plan, std::vector<int> municipalities,
+                         std::vector<int> neighbourhoods)
+    : municipalities_(std::move(municipalities)),
+      neighbourhoods_(std::move(neighbourhoods)),
+      lateness_ms_(plan.options().allowed_lateness_ms) {
   local_of_.assign(plan.municipalities().size(), -1);
   for (size_t i = 0; i < municipalities_.size(); ++i) {
     local_of_[static_cast<size_t>(municipalities_[i])] = static_cast<int>(i);
   }
-  size_t locals = municipalities_.size();
+  neighbourhood_local_of_.assign(plan.neighbourhoods() ? plan.neighbourhoods()->size() : 0, -1);
+  for (size_t i = 0; i < neighbourhoods_.size(); ++i) {
+    neighbourhood_local_of_[static_cast<size_t>(neighbourhoods_[i])] =
+        static_cast<int>(municipalities_.size() + i);
+  }
+  unit_municipality_ = municipalities_;
+  for (int n : neighbourhoods_) {
+    unit_municipality_.push_back(plan.neighbourhoods()->at(static_cast<size_t>(n)).municipality);
+  }
   for (const SeriesDef& def : plan.series()) {
     SeriesState s;
+    const size_t locals = def.neighbourhood ? units() : municipalities_.size();
+    s.rows = locals;
     s.hours = def.hours;
     s.retention = def.retention;
     s.has_sum = def.sum_field >= 0;
@@ -26,6 +39,8 @@ WindowStore::WindowStore(const Plan& plan, std::vector<int> municipalities)
     IndicatorState s;
     s.series = def.series;
     if (def.series >= 0) {
+      const size_t locals = series_[static_cast<size_t>(def.series)].rows;
+      s.rows = locals;
       s.window = def.window;
       s.count = def.windows;
       s.hours = plan.series()[static_cast<size_t>(def.series)].hours;
@@ -67,13 +82,13 @@ void WindowStore::Advance(TimeMs now) {
     const int64_t old_current = current_[hours];
     const int64_t old_final = final_[hours];
     if (new_current <= old_current && new_final <= old_final) continue;
-    const size_t locals = municipalities_.size();
     // Windows and final windows first, while the ring still holds the buckets
     // that leave them (buckets after old_current read as empty).
     for (IndicatorState& ind : indicators_) {
       if (ind.series < 0 || ind.hours != (hours != 0)) continue;
       const SeriesState& s = series_[static_cast<size_t>(ind.series)];
       const int64_t n = ind.window;
+      const size_t locals = ind.rows;
       if (new_final > old_final) {
         for (size_t l = 0; l < locals; ++l) {
           WindowAgg& f = ind.final[l];
@@ -123,7 +138,7 @@ void WindowStore::Advance(TimeMs now) {
         if (s.hours != (hours != 0)) continue;
         int64_t first = std::max(old_current + 1, new_current - s.retention + 1);
         for (int64_t b = first; b <= new_current; ++b) {
-          for (size_t l = 0; l < locals; ++l) {
+          for (size_t l = 0; l < s.rows; ++l) {
             size_t slot = Slot(s, static_cast<int>(l), b);
             s.n_match[slot] = 0;
             s.n_all[slot] = 0;
@@ -219,9 +234,9 @@ void WindowStore::RestoreBucket(int series, int local, int64_t bucket, const Buc
 }
 
 void WindowStore::RecomputeWindows() {
-  const size_t locals = municipalities_.size();
   for (IndicatorState& ind : indicators_) {
     if (ind.series < 0) continue;
+    const size_t locals = ind.rows;
     const SeriesState& s = series_[static_cast<size_t>(ind.series)];
     const int64_t n = ind.window;
     const int64_t current = current_[ind.hours];

@@ -39,6 +39,10 @@ std::string AlertToJson(const Alert& alert) {
   w.Key("severity").String(SeverityName(alert.severity));
   w.Key("municipality").String(alert.municipality);
   w.Key("municipality_name").String(alert.municipality_name);
+  if (!alert.neighbourhood.empty()) {
+    w.Key("neighbourhood").String(alert.neighbourhood);
+    w.Key("neighbourhood_name").String(alert.neighbourhood_name);
+  }
   w.Key("event_time").String(FormatRfc3339(alert.event_time));
   w.Key("emitted_at").String(FormatRfc3339(alert.emitted_at, /*always_millis=*/true));
   w.Key("conditions").BeginArray();

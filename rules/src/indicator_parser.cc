@@ -26,7 +26,7 @@ void PackParser::ParseIndicators(const Entry& list) {
 void PackParser::ParseIndicator(const YAML::Node& item) {
   MapView m(ctx_, item,
             {"id", "title", "description", "event", "aggregate", "where", "field", "window", "per",
-             "source", "baseline"});
+             "source", "baseline", "level"});
   IndicatorSpec spec;
   spec.mark = m.mark();
   IndicatorInfo info;
@@ -87,6 +87,15 @@ void PackParser::ParseIndicator(const YAML::Node& item) {
     ParseEventIndicator(m, what, aggregate, &spec, &info);
   }
   if (const Entry* e = m.Find("baseline")) ParseBaseline(*e, &spec.baseline);
+  if (const Entry* e = m.Find("level")) {
+    spec.level_mark = e->value_mark;
+    if (auto level = Enum(ctx_, *e, kLevels)) spec.level = *level;
+    if (spec.level == Level::kNeighbourhood && spec.is_reference()) {
+      ctx_.Error(e->value_mark,
+                 "'level: neighbourhood' does not apply to a reference indicator (with "
+                 "'source'): its table has one figure per municipality");
+    }
+  }
   if (register_id) indicators_.emplace(spec.id, info);
   pack_.indicators.push_back(std::move(spec));
 }

@@ -107,18 +107,22 @@ inline constexpr yaml::Named<Aggregate> kAggregates[] = {{"count", Aggregate::kC
                                                          {"mean", Aggregate::kMean},
                                                          {"share", Aggregate::kShare},
                                                          {"value", Aggregate::kValue}};
-inline constexpr yaml::Named<Measure> kMeasures[] = {{"value", Measure::kValue},
-                                                     {"rate", Measure::kRate},
-                                                     {"national_ratio", Measure::kNationalRatio},
-                                                     {"national_zscore", Measure::kNationalZscore},
-                                                     {"poisson_p", Measure::kPoissonP},
-                                                     {"percentile", Measure::kPercentile},
-                                                     {"trend_ratio", Measure::kTrendRatio},
-                                                     {"binomial_p", Measure::kBinomialP},
-                                                     {"funnel_z", Measure::kFunnelZ},
-                                                     {"shrunk_ratio", Measure::kShrunkRatio},
-                                                     {"q_value", Measure::kQValue},
-                                                     {"yoy_ratio", Measure::kYoyRatio}};
+inline constexpr yaml::Named<Measure> kMeasures[] = {
+    {"value", Measure::kValue},
+    {"rate", Measure::kRate},
+    {"national_ratio", Measure::kNationalRatio},
+    {"national_zscore", Measure::kNationalZscore},
+    {"poisson_p", Measure::kPoissonP},
+    {"percentile", Measure::kPercentile},
+    {"trend_ratio", Measure::kTrendRatio},
+    {"binomial_p", Measure::kBinomialP},
+    {"funnel_z", Measure::kFunnelZ},
+    {"shrunk_ratio", Measure::kShrunkRatio},
+    {"q_value", Measure::kQValue},
+    {"yoy_ratio", Measure::kYoyRatio},
+    {"municipality_ratio", Measure::kMunicipalityRatio}};
+inline constexpr yaml::Named<Level> kLevels[] = {{"municipality", Level::kMunicipality},
+                                                 {"neighbourhood", Level::kNeighbourhood}};
 inline constexpr yaml::Named<Op> kOps[] = {{">=", Op::kGe}, {">", Op::kGt},  {"<=", Op::kLe},
                                            {"<", Op::kLt},  {"==", Op::kEq}, {"!=", Op::kNe}};
 inline constexpr yaml::Named<Severity> kSeverities[] = {{"info", Severity::kInfo},
@@ -196,6 +200,7 @@ class PackParser {
   void ParseCondition(const YAML::Node& node, ConditionSpec* cond, SourceMark* id_mark,
                       std::map<std::string, int>* seen_ids);
 
+  void CheckOneLevel(const RuleSpec& rule, const std::string& what);
   void ParseScore(const MapView& score, const std::vector<SourceMark>& id_marks, RuleSpec* rule);
 
   bool IndicatorIdSeen(std::string_view id) const;

@@ -121,6 +121,8 @@ std::string_view MeasureName(Measure m) {
       return "q_value";
     case Measure::kYoyRatio:
       return "yoy_ratio";
+    case Measure::kMunicipalityRatio:
+      return "municipality_ratio";
   }
   return "?";
 }
@@ -231,6 +233,7 @@ std::string CanonicalText(const IndicatorSpec& ind) {
   if (ind.baseline.kind != BaselineKind::kNational) {
     w.Key("baseline").String(ind.baseline.ToString());
   }
+  if (ind.level == Level::kNeighbourhood) w.Key("level").String("neighbourhood");
   w.EndObject();
   return out;
 }

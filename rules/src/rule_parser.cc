@@ -96,6 +96,7 @@ void PackParser::ParseRule(const YAML::Node& item, std::map<std::string, int>* f
       id_marks.push_back(id_mark);
     }
   }
+  CheckOneLevel(rule, what);
   const size_t n_conditions = rule.conditions.size();
 
   if (at_least_mark && rule.match == MatchKind::kAtLeast && n_conditions > 0) {
@@ -257,6 +258,11 @@ void PackParser::ParseCondition(const YAML::Node& node, ConditionSpec* cond, Sou
                       "compared with the same season a year earlier); indicator '{}' has "
                       "window {} (line {})",
                       kYoyMaxWindowDays, spec.id, spec.window.ToString(), ind->window_mark->line));
+    } else if (*measure == Measure::kMunicipalityRatio && spec.level != Level::kNeighbourhood) {
+      ctx_.Error(measure_entry->value_mark,
+                 fmt::format("measure 'municipality_ratio' compares a neighbourhood with its own "
+                             "municipality; indicator '{}' needs 'level: neighbourhood'",
+                             spec.id));
     } else if ((*measure == Measure::kFunnelZ || *measure == Measure::kShrunkRatio ||
                 *measure == Measure::kQValue) &&
                !count_or_share) {
@@ -283,6 +289,29 @@ void PackParser::ParseCondition(const YAML::Node& node, ConditionSpec* cond, Sou
     }
     if (*measure == Measure::kYoyRatio) {
       yoy_users_.emplace(spec.id, fmt::format("rule '{}'", current_rule_hint_));
+    }
+  }
+}
+
+// A rule is evaluated per municipality or per neighbourhood, so its
+// indicators must all keep their windows at the same level.
+void PackParser::CheckOneLevel(const RuleSpec& rule, const std::string& what) {
+  const IndicatorSpec* first = nullptr;
+  for (const ConditionSpec& c : rule.conditions) {
+    auto it = indicators_.find(c.indicator);
+    if (it == indicators_.end()) continue;
+    const IndicatorSpec& spec = pack_.indicators[it->second.index];
+    if (first == nullptr) {
+      first = &spec;
+    } else if (spec.level != first->level) {
+      const IndicatorSpec& n = spec.level == Level::kNeighbourhood ? spec : *first;
+      const IndicatorSpec& m = spec.level == Level::kNeighbourhood ? *first : spec;
+      ctx_.Error(c.mark,
+                 fmt::format("{} mixes neighbourhood indicator '{}' with municipality indicator "
+                             "'{}': a rule is evaluated either per neighbourhood or per "
+                             "municipality; give '{}' 'level: neighbourhood' too or split the rule",
+                             what, n.id, m.id, m.id));
+      return;
     }
   }
 }

@@ -292,6 +292,9 @@ const std::vector<Property>& Registry() {
     add("reference.municipalities", "string", "config/reference/municipalities.csv",
         "Municipality reference data (CBS)",
         String([](EngineConfig* c) -> std::string& { return c->municipalities; }), false);
+    add("reference.neighbourhoods", "string", "(none)",
+        "Neighbourhood (CBS buurt) reference data: code,name,municipality,population (SPEC 8.3)",
+        String([](EngineConfig* c) -> std::string& { return c->neighbourhoods; }), false);
     add("http.enabled", "bool", "true", "Serve metrics, health, the JSON API and the dashboard",
         Bool([](EngineConfig* c) -> bool& { return c->http.enabled; }));
     add("http.bind", "string", "0.0.0.0", "Listen address",

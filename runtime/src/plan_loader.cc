@@ -1,5 +1,7 @@
 #include "zicht/runtime/plan_loader.h"
 
+#include <spdlog/spdlog.h>
+
 #include "zicht/rules/loader.h"
 
 namespace zicht::runtime {
@@ -23,6 +25,14 @@ Result<engine::PlanPtr> LoadPlan(const PlanSources& options) {
   }
   engine::PlanOptions plan_options;
   plan_options.allowed_lateness_ms = options.allowed_lateness_ms;
+  if (!options.neighbourhoods_path.empty()) {
+    auto buurten =
+        reference::NeighbourhoodTable::Load(options.neighbourhoods_path, **municipalities);
+    if (!buurten.ok()) return buurten.status();
+    // Populations that do not add up are worth a look, not a refusal.
+    for (const std::string& w : (*buurten)->warnings()) spdlog::warn("{}", w);
+    plan_options.neighbourhoods = std::move(*buurten);
+  }
   return engine::Plan::Build(loaded.rule_set, *municipalities, plan_options);
 }
 

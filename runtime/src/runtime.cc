@@ -79,6 +79,7 @@ struct EngineRuntime::Impl {
   std::vector<std::string> WatchedFiles() const {
     std::vector<std::string> files = config.rules;
     files.push_back(config.municipalities);
+    if (!config.neighbourhoods.empty()) files.push_back(config.neighbourhoods);
     if (plan) {
       for (const ReferenceValues& r : plan->references()) files.push_back(r.path);
     }
@@ -99,6 +100,7 @@ struct EngineRuntime::Impl {
     PlanSources setup;
     setup.rule_files = config.rules;
     setup.municipalities_path = config.municipalities;
+    setup.neighbourhoods_path = config.neighbourhoods;
     setup.allowed_lateness_ms = config.allowed_lateness_ms;
     setup.retention_ms = config.retention_ms;
     return LoadPlan(setup);

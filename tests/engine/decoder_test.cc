@@ -203,5 +203,83 @@ TEST_F(DecoderTest, SurvivesArbitraryBytes) {
   }
 }
 
+// SPEC 8.3: the optional neighbourhood, its two dead-letter reasons and their
+// place in the order (bad_type < unknown_municipality < unknown_neighbourhood
+// < neighbourhood_mismatch).
+class NeighbourhoodDecoderTest : public DecoderTest {
+ protected:
+  NeighbourhoodDecoderTest() {
+    std::vector<Municipality> rows = {{"GM0363", "Amsterdam", "Noord-Holland", 931298, {}, 2024},
+                                      {"GM0599", "Rotterdam", "Zuid-Holland", 670610, {}, 2024}};
+    auto munis = *MunicipalityTable::FromRows(rows);
+    auto buurten = *NeighbourhoodTable::FromRows({{"BU03630000", "Burgwallen-Oude Zijde", 0, 4000},
+                                                  {"BU05990001", "Stadsdriehoek", 1, 3000}},
+                                                 2);
+    decoder_ = std::make_unique<EventDecoder>(std::make_shared<SchemaRegistry>(Types()), munis,
+                                              DecoderOptions{}, buurten);
+  }
+  static std::string Event(const std::string& municipality, const std::string& neighbourhood) {
+    return R"({"type":"suspicious_transaction","id":"x1","time":"2026-03-01T12:00:00Z",)"
+           R"("municipality":")" +
+           municipality + "\"" +
+           (neighbourhood.empty() ? "" : ",\"neighbourhood\":" + neighbourhood) +
+           R"(,"amount_eur":10,"channel":"cash","sector":"bank"})";
+  }
+};
+
+TEST_F(NeighbourhoodDecoderTest, AcceptsAKnownNeighbourhoodOfTheMunicipality) {
+  ASSERT_TRUE(Decode(Event("GM0599", "\"BU05990001\""))) << error_.detail;
+  EXPECT_EQ(event_.municipality, 1);
+  EXPECT_EQ(event_.neighbourhood, 1);
+  ASSERT_TRUE(Decode(Event("GM0363", ""))) << error_.detail;
+  EXPECT_EQ(event_.neighbourhood, -1);
+  ASSERT_TRUE(Decode(Event("GM0363", "null"))) << error_.detail;  // null: absent
+  EXPECT_EQ(event_.neighbourhood, -1);
+}
+
+TEST_F(NeighbourhoodDecoderTest, UnknownNeighbourhood) {
+  ExpectRejected(Event("GM0363", "\"BU03639999\""), DeadLetterReason::kUnknownNeighbourhood,
+                 "neighbourhood 'BU03639999' is not in the reference data");
+}
+
+TEST_F(NeighbourhoodDecoderTest, NeighbourhoodMismatch) {
+  ExpectRejected(Event("GM0363", "\"BU05990001\""), DeadLetterReason::kNeighbourhoodMismatch,
+                 "neighbourhood BU05990001 lies in GM0599, not in GM0363");
+}
+
+TEST_F(NeighbourhoodDecoderTest, MalformedNeighbourhoodIsBadType) {
+  ExpectRejected(Event("GM0363", "42"), DeadLetterReason::kBadType,
+                 "neighbourhood: expected string, got number");
+  ExpectRejected(Event("GM0363", "\"BU0363000\""), DeadLetterReason::kBadType,
+                 "neighbourhood: 'BU0363000' is not a CBS buurt code (BU + 8 digits)");
+  ExpectRejected(Event("GM0363", "\"bu03630000\""), DeadLetterReason::kBadType);
+}
+
+TEST_F(NeighbourhoodDecoderTest, ReasonsInSpecOrder) {
+  // bad_type (malformed buurt) before unknown_municipality.
+  ExpectRejected(Event("GM9999", "\"BUxx\""), DeadLetterReason::kBadType);
+  // unknown_municipality before unknown_neighbourhood and the mismatch.
+  ExpectRejected(Event("GM9999", "\"BU99990000\""), DeadLetterReason::kUnknownMunicipality);
+  ExpectRejected(Event("GM9999", "\"BU05990001\""), DeadLetterReason::kUnknownMunicipality);
+  // unknown_neighbourhood before the mismatch: a code in no table lies nowhere.
+  ExpectRejected(Event("GM0599", "\"BU03631234\""), DeadLetterReason::kUnknownNeighbourhood);
+  // a duplicate envelope key stays a parse error.
+  ExpectRejected(Event("GM0363", "\"BU03630000\",\"neighbourhood\":\"BU03630000\""),
+                 DeadLetterReason::kParseError, "duplicate key 'neighbourhood'");
+}
+
+TEST_F(DecoderTest, WithoutATableANeighbourhoodIsCheckedForItsFormOnly) {
+  const std::string event =
+      R"({"type":"suspicious_transaction","id":"x1","time":"2026-03-01T12:00:00Z",)"
+      R"("municipality":"GM0363","neighbourhood":"BU12345678","amount_eur":10,)"
+      R"("channel":"cash","sector":"bank"})";
+  ASSERT_TRUE(Decode(event)) << error_.detail;
+  EXPECT_EQ(event_.neighbourhood, -1);
+  ExpectRejected(
+      R"({"type":"suspicious_transaction","id":"x1","time":"2026-03-01T12:00:00Z",)"
+      R"("municipality":"GM0363","neighbourhood":"B1","amount_eur":10,"channel":"cash","sector":"bank"})",
+      DeadLetterReason::kBadType);
+}
+
 }  // namespace
 }  // namespace zicht::engine

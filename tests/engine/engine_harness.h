@@ -57,13 +57,25 @@ inline std::vector<Alert> ParseAlerts(const std::vector<connectors::OutRecord>& 
   return out;
 }
 
-inline std::vector<std::string> GenerateLines(int days, uint64_t seed, bool clean) {
+inline const std::string kNeighbourhoods = ZICHT_SOURCE_DIR "/config/reference/neighbourhoods.csv";
+
+// `neighbourhoods`: every event names one (the shipped synthetic buurten).
+inline std::vector<std::string> GenerateLines(int days, uint64_t seed, bool clean,
+                                              bool neighbourhoods = false, double scale = 1) {
   auto munis = reference::MunicipalityTable::Load(kMunicipalities);
   EXPECT_TRUE(munis.ok());
   GeneratorOptions options;
   options.days = days;
   options.seed = seed;
   options.clean = clean;
+  options.scale = scale;
+  reference::NeighbourhoodTablePtr buurten;
+  if (neighbourhoods) {
+    auto loaded = reference::NeighbourhoodTable::Load(kNeighbourhoods, **munis);
+    EXPECT_TRUE(loaded.ok()) << loaded.status().ToString();
+    buurten = *loaded;
+    options.neighbourhoods = buurten.get();
+  }
   std::stringstream out;
   auto stats = GenerateFeed(options, (*munis)->rows(), out, nullptr);
   EXPECT_TRUE(stats.ok()) << stats.status().ToString();
@@ -73,10 +85,11 @@ inline std::vector<std::string> GenerateLines(int days, uint64_t seed, bool clea
   return lines;
 }
 
-inline PlanPtr LoadPlan(const std::vector<std::string>& packs) {
+inline PlanPtr LoadPlan(const std::vector<std::string>& packs, bool neighbourhoods = false) {
   PlanSources setup;
   setup.rule_files = packs;
   setup.municipalities_path = kMunicipalities;
+  if (neighbourhoods) setup.neighbourhoods_path = kNeighbourhoods;
   auto plan = LoadPlan(setup);
   EXPECT_TRUE(plan.ok()) << plan.status().ToString();
   return *plan;
@@ -221,6 +234,34 @@ inline std::vector<size_t> InterleavePartitions(const std::vector<std::string>& 
     }
   }
   return interleaved;
+}
+
+// `t` exposes Dir(name) (a fresh directory per name).
+// Runs `lines` on six partitions in order, interleaved as Kafka could deliver
+// them, and interleaved with ten kill -9 crashes: all give the same alerts
+// byte for byte. (Another partition count is another engine: each partition
+// has its own clock T, docs/consistency.md, so T-dependent parts differ.)
+template <typename Test>
+void ExpectLayoutIndependent(Test& t, const PlanPtr& plan, const std::vector<std::string>& lines,
+                             RunResult* reference) {
+  Runner six(plan, t.Dir("six"), 6);
+  six.Run(lines, lines.size(), false);
+  *reference = six.Result();
+  const auto want = ById(reference->alerts);
+
+  const std::vector<size_t> interleaved = InterleavePartitions(lines, 6, 3000, 17);
+  Runner shuffled(plan, t.Dir("shuffled"), 6);
+  shuffled.Run(lines, lines.size(), false, &interleaved);
+  EXPECT_EQ(Diff(ById(shuffled.Result().alerts), want), "") << "6 partitions interleaved";
+
+  Runner crashy(plan, t.Dir("crash"), 6);
+  std::mt19937_64 rng(5);
+  std::vector<size_t> stops;
+  for (int i = 0; i < 10; ++i) stops.push_back(rng() % lines.size());
+  std::sort(stops.begin(), stops.end());
+  for (size_t stop : stops) crashy.Run(lines, stop, /*crash=*/true, &interleaved);
+  crashy.Run(lines, lines.size(), false, &interleaved);
+  EXPECT_EQ(Diff(ById(crashy.Result().alerts), want), "") << "6 partitions, 10 crashes";
 }
 
 }  // namespace zicht::engine::harness

@@ -132,5 +132,67 @@ TEST(PlanTest, APeersColumnTheTableLacksIsAnErrorAtTheBaseline) {
             "'urbanisation' (columns: code, population)");
 }
 
+constexpr char kBuurtPack[] = R"(apiVersion: zicht/v1
+kind: RulePack
+metadata: { name: buurt }
+indicators:
+  - id: cash
+    event: suspicious_transaction
+    aggregate: count
+    window: 30d
+    level: neighbourhood
+    baseline: { peers: urbanisation }
+rules:
+  - id: r
+    conditions:
+      - { indicator: cash, measure: municipality_ratio, op: ">=", value: 2 }
+)";
+
+Result<PlanPtr> BuurtPlan(bool with_table) {
+  std::vector<reference::Municipality> rows = {{"GM0001", "A", "P", 1000, std::nullopt, 2024},
+                                               {"GM0002", "B", "P", 1000, std::nullopt, 2024}};
+  auto table = reference::MunicipalityTable::FromRows(
+      rows, "munis.csv", {"code", "population", "urbanisation"},
+      {{"GM0001", "1000", "1"}, {"GM0002", "1000", "2"}});
+  EXPECT_TRUE(table.ok());
+  rules::LoadOptions load;
+  load.municipality_columns = (*table)->columns();
+  rules::PackLoadResult pack = rules::LoadRulePackText(kBuurtPack, "buurt.yaml", load);
+  EXPECT_TRUE(pack.errors.empty()) << pack.errors[0].ToString();
+  std::vector<rules::RulePack> packs;
+  packs.push_back(std::move(*pack.pack));
+  auto set = rules::BuildRuleSet(std::move(packs));
+  PlanOptions options;
+  if (with_table) {
+    options.neighbourhoods = *reference::NeighbourhoodTable::FromRows(
+        {{"BU00010000", "a1", 0, 600}, {"BU00010001", "a2", 0, 400}, {"BU00020000", "b1", 1, 1000}},
+        2);
+  }
+  return Plan::Build(set.rule_set, *table, options);
+}
+
+TEST(PlanTest, NeighbourhoodIndicatorsKeepTheirOwnSeriesAndPeersByMunicipality) {
+  auto plan = BuurtPlan(true);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  const IndicatorDef& ind = (*plan)->indicators()[0];
+  EXPECT_TRUE(ind.neighbourhood);
+  EXPECT_TRUE((*plan)->series()[static_cast<size_t>(ind.series)].neighbourhood);
+  EXPECT_TRUE((*plan)->rules()[0].neighbourhood);
+  EXPECT_TRUE((*plan)->rules()[0].reads_parent);
+  EXPECT_TRUE((*plan)->uses_neighbourhoods());
+  // A buurt's peers group is its municipality's.
+  EXPECT_EQ(ind.peer_group, (std::vector<int>{0, 0, 1}));
+  EXPECT_EQ((*plan)->populations(true), (std::vector<int64_t>{600, 400, 1000}));
+}
+
+TEST(PlanTest, ANeighbourhoodIndicatorWithoutATableIsAnErrorAtItsLevel) {
+  auto plan = BuurtPlan(false);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().message(),
+            "buurt.yaml:9:12: indicator 'cash' has level: neighbourhood, but no neighbourhood "
+            "table is loaded (reference.neighbourhoods in the engine config, --neighbourhoods on "
+            "the command line)");
+}
+
 }  // namespace
 }  // namespace zicht::engine

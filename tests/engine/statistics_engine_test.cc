@@ -48,32 +48,6 @@ class StatisticsEngineTest : public EngineTest {
   using EngineTest::Dir;
 };
 
-// Runs `lines` on six partitions in order, interleaved as Kafka could deliver
-// them, and interleaved with ten kill -9 crashes: all give the same alerts
-// byte for byte. (Another partition count is another engine: each partition
-// has its own clock T, docs/consistency.md, so T-dependent parts differ.)
-void ExpectLayoutIndependent(StatisticsEngineTest& t, const PlanPtr& plan,
-                             const std::vector<std::string>& lines, RunResult* reference) {
-  Runner six(plan, t.Dir("six"), 6);
-  six.Run(lines, lines.size(), false);
-  *reference = six.Result();
-  const auto want = ById(reference->alerts);
-
-  const std::vector<size_t> interleaved = InterleavePartitions(lines, 6, 3000, 17);
-  Runner shuffled(plan, t.Dir("shuffled"), 6);
-  shuffled.Run(lines, lines.size(), false, &interleaved);
-  EXPECT_EQ(Diff(ById(shuffled.Result().alerts), want), "") << "6 partitions interleaved";
-
-  Runner crashy(plan, t.Dir("crash"), 6);
-  std::mt19937_64 rng(5);
-  std::vector<size_t> stops;
-  for (int i = 0; i < 10; ++i) stops.push_back(rng() % lines.size());
-  std::sort(stops.begin(), stops.end());
-  for (size_t stop : stops) crashy.Run(lines, stop, /*crash=*/true, &interleaved);
-  crashy.Run(lines, lines.size(), false, &interleaved);
-  EXPECT_EQ(Diff(ById(crashy.Result().alerts), want), "") << "6 partitions, 10 crashes";
-}
-
 TEST_F(StatisticsEngineTest, BaselinesAndNewMeasuresDoNotDependOnLayoutOrCrashes) {
   std::vector<std::string> lines = GenerateLines(200, 5, /*clean=*/true);
   PlanPtr plan = LoadPlan({kStatisticsPack});

@@ -73,8 +73,7 @@ TEST(NeighbourhoodTableTest, ErrorsNameFileLineAndColumn) {
   const std::string no_col = Write("nb-nocol.csv", "code,name,population\n");
   auto t = NeighbourhoodTable::Load(no_col, *munis);
   ASSERT_FALSE(t.ok());
-  EXPECT_NE(t.status().message().find(":1:1: missing column(s): municipality"),
-            std::string::npos);
+  EXPECT_NE(t.status().message().find(":1:1: missing column(s): municipality"), std::string::npos);
 }
 
 TEST(NeighbourhoodTableTest, PopulationsThatDoNotAddUpAreWarnings) {

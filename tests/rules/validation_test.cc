@@ -513,6 +513,27 @@ std::vector<Case> Cases() {
        Sub(Ref("config/reference/youth_at_risk.csv"), "measure: percentile", "measure: yoy_ratio"),
        {"15:18: measure 'yoy_ratio' does not apply to reference indicator 'youth': a table has "
         "no history of windows"}},
+      {"MunicipalityRatioNeedsANeighbourhoodIndicator",
+       Sub(kBase, "measure: rate", "measure: municipality_ratio"),
+       {"14:18: measure 'municipality_ratio' compares a neighbourhood with its own "
+        "municipality; indicator 'cash' needs 'level: neighbourhood'"}},
+      {"UnknownLevel",
+       Sub(kBase, "    window: 30d\n", "    window: 30d\n    level: buurt\n"),
+       {"10:12: unknown level 'buurt' (expected one of: municipality, neighbourhood)"}},
+      {"NeighbourhoodLevelOnAReferenceIndicator",
+       Sub(Ref("config/reference/youth_at_risk.csv"), "    aggregate: value\n",
+           "    aggregate: value\n    level: neighbourhood\n"),
+       {"8:12: 'level: neighbourhood' does not apply to a reference indicator (with 'source'): "
+        "its table has one figure per municipality"}},
+      {"RuleMixesLevels",
+       Sub(kBase, "    window: 30d\n",
+           "    window: 30d\n  - id: nb\n    event: suspicious_transaction\n"
+           "    aggregate: count\n    window: 30d\n    level: neighbourhood\n") +
+           "      - indicator: nb\n        measure: municipality_ratio\n        op: \">=\"\n"
+           "        value: 2\n",
+       {"22:9: rule 'r' mixes neighbourhood indicator 'nb' with municipality indicator 'cash': "
+        "a rule is evaluated either per neighbourhood or per municipality; give 'cash' 'level: "
+        "neighbourhood' too or split the rule"}},
       {"YoyNeedsAYearOfRetention",
        Sub(kBase, "measure: rate", "measure: yoy_ratio"),
        {"9:13: indicator 'cash' needs 394d of history (364 days + window 30d, because rule 'r' "

@@ -1,5 +1,6 @@
 #include "feed_writer.h"
 
+#include <algorithm>
 #include <iterator>
 #include <limits>
 #include <numeric>
@@ -56,6 +57,33 @@ class FeedWriter {
       if (!known.contains(code)) unknown_codes_.push_back(code);
     }
     buffer_.reserve(kFlushBytes + 4096);
+    if (options.neighbourhoods != nullptr) {
+      buurt_cumulative_.resize(municipalities.size());
+      for (size_t m = 0; m < municipalities.size(); ++m) {
+        int64_t total = 0;
+        for (int n : options.neighbourhoods->of_municipality(static_cast<int>(m))) {
+          total += options.neighbourhoods->at(static_cast<size_t>(n)).population;
+          buurt_cumulative_[m].emplace_back(total, n);
+        }
+      }
+    }
+  }
+
+  // The neighbourhood of a record: population-weighted, from a hash of the
+  // seed, type and id (splitmix64), so that no random stream moves. Null when
+  // the municipality has no inhabited neighbourhood.
+  const std::string* NeighbourhoodOf(const Record& r) const {
+    const auto& cumulative = buurt_cumulative_[r.municipality];
+    if (cumulative.empty() || cumulative.back().first <= 0) return nullptr;
+    uint64_t z = options_.seed ^ (static_cast<uint64_t>(r.kind) << 56) ^
+                 static_cast<uint64_t>(r.id) * 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    const int64_t pick = static_cast<int64_t>(z % static_cast<uint64_t>(cumulative.back().first));
+    auto it = std::upper_bound(cumulative.begin(), cumulative.end(), pick,
+                               [](int64_t v, const auto& c) { return v < c.first; });
+    return &options_.neighbourhoods->at(static_cast<size_t>(it->second)).code;
   }
 
   Status Run(int64_t first_day, const std::vector<PlannedAnomaly>& anomalies) {
@@ -394,6 +422,11 @@ class FeedWriter {
                     ? unknown_codes_[r.variant % unknown_codes_.size()]
                     : municipalities_[r.municipality].code);
     out->push_back('"');
+    if (!buurt_cumulative_.empty() && bad != static_cast<int>(BadLineKind::kUnknownMunicipality)) {
+      if (const std::string* code = NeighbourhoodOf(r)) {
+        out->append(",\"neighbourhood\":\"").append(*code).push_back('"');
+      }
+    }
     switch (r.kind) {
       case EventKind::kSuspiciousTransaction:
         if (!drop_first) {
@@ -452,6 +485,8 @@ class FeedWriter {
   std::vector<std::array<double, kEventKindCount>> heterogeneity_;
   std::array<std::array<double, 7>, kEventKindCount> weekdays_;
   std::vector<std::string> unknown_codes_;
+  // Per municipality: (cumulative population, neighbourhood), for NeighbourhoodOf.
+  std::vector<std::vector<std::pair<int64_t, int>>> buurt_cumulative_;
   std::vector<Record> day_;
   std::vector<Record> sorted_;   // scratch for sorting day_
   std::vector<uint64_t> keys_;   // scratch for sorting day_

@@ -22,7 +22,7 @@ ConditionCheck TestFileParser::ParseConditionCheck(const YAML::Node& node, int r
     if (auto t = Text(*diag_, *e)) {
       c.measure = *t;
       std::vector<std::string> names;
-      for (int i = 0; i <= static_cast<int>(rules::Measure::kYoyRatio); ++i) {
+      for (int i = 0; i <= static_cast<int>(rules::Measure::kMunicipalityRatio); ++i) {
         names.emplace_back(rules::MeasureName(static_cast<rules::Measure>(i)));
       }
       if (std::find(names.begin(), names.end(), *t) == names.end()) {

@@ -21,8 +21,8 @@ bool TestFileParser::LoadHeader(const YAML::Node& root) {
   }
   root_ = std::make_unique<MapView>(
       *diag_, root,
-      std::initializer_list<std::string_view>{"rule_files", "municipalities", "allowed_lateness",
-                                              "background", "tests"},
+      std::initializer_list<std::string_view>{"rule_files", "municipalities", "neighbourhoods",
+                                              "allowed_lateness", "background", "tests"},
       "the test file");
   const MapView& m = *root_;
   std::vector<std::string> packs;
@@ -41,6 +41,10 @@ bool TestFileParser::LoadHeader(const YAML::Node& root) {
                                      "working directory",
                                      kDefaultMunicipalities, dir_.empty() ? "." : dir_.string()));
     }
+  }
+  std::string neighbourhoods;  // optional (SPEC 8.3)
+  if (const auto* e = m.Find("neighbourhoods")) {
+    if (auto t = Text(*diag_, *e)) neighbourhoods = Resolve(*t);
   }
   if (const auto* e = m.Find("allowed_lateness")) {
     if (auto t = Text(*diag_, *e)) {
@@ -73,6 +77,14 @@ bool TestFileParser::LoadHeader(const YAML::Node& root) {
   }
   PlanOptions plan_options;
   plan_options.allowed_lateness_ms = allowed_lateness_;
+  if (!neighbourhoods.empty()) {
+    auto buurten = reference::NeighbourhoodTable::Load(neighbourhoods, **table);
+    if (!buurten.ok()) {
+      diag_->AddLocated(buurten.status().message());
+      return false;
+    }
+    plan_options.neighbourhoods = *buurten;
+  }
   auto plan = Plan::Build(loaded.rule_set, *table, plan_options);
   if (!plan.ok()) {
     diag_->AddLocated(plan.status().message());

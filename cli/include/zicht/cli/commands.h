@@ -16,7 +16,8 @@ int RunCommand(const RunCommandOptions& options);
 struct ReplayCommandOptions {
   std::vector<std::string> rule_files;
   std::string municipalities_path;
-  std::string input_path;  // "-" = standard input
+  std::string neighbourhoods_path;  // empty: none
+  std::string input_path;           // "-" = standard input
   std::string alerts_path;
   std::string dead_letter_path;  // empty: dead letters are counted and reported only
   std::string state_dir;         // empty: a fresh temporary directory
@@ -44,7 +45,8 @@ struct GenerateCommandOptions {
   double scale = 1.0;
   std::string output_path;  // empty = standard output
   std::string municipalities_path = "config/reference/municipalities.csv";
-  bool clean = false;  // no deliberately bad lines
+  std::string neighbourhoods_path;  // empty: events without neighbourhoods
+  bool clean = false;               // no deliberately bad lines
 };
 int GenerateCommand(const GenerateCommandOptions& options);
 

@@ -10,6 +10,7 @@
 
 #include "zicht/engine/event.h"
 #include "zicht/reference/municipalities.h"
+#include "zicht/reference/neighbourhoods.h"
 
 namespace simdjson::dom {
 class parser;
@@ -21,6 +22,8 @@ namespace zicht::engine {
 using reference::Municipality;
 using reference::MunicipalityTable;
 using reference::MunicipalityTablePtr;
+using reference::NeighbourhoodTable;
+using reference::NeighbourhoodTablePtr;
 
 struct DecoderOptions {
   size_t max_event_bytes = size_t{64} * 1024;  // larger events are parse_error (default 64 KiB)
@@ -36,8 +39,10 @@ struct DecodeError {
 
 class EventDecoder {
  public:
+  // `neighbourhoods` may be null: neighbourhood codes are then checked for
+  // their form only.
   EventDecoder(std::shared_ptr<const SchemaRegistry> schemas, MunicipalityTablePtr municipalities,
-               DecoderOptions options = {});
+               DecoderOptions options = {}, NeighbourhoodTablePtr neighbourhoods = nullptr);
   ~EventDecoder();
   EventDecoder(const EventDecoder&) = delete;
   EventDecoder& operator=(const EventDecoder&) = delete;
@@ -53,6 +58,7 @@ class EventDecoder {
  private:
   std::shared_ptr<const SchemaRegistry> schemas_;
   MunicipalityTablePtr municipalities_;
+  NeighbourhoodTablePtr neighbourhoods_;
   DecoderOptions options_;
   std::unique_ptr<simdjson::dom::parser> parser_;
   struct Scratch;  // per-call buffers kept between calls (no allocation per event)

@@ -214,8 +214,9 @@ class Engine {
   Outcome ProcessDecoded(PartitionState& part, const DecodedEvent& event,
                          const connectors::SourceRecord& record, const std::string& source_name,
                          bool advanced, const Hash128* key = nullptr);
-  // Counts an accepted event in every series of its type.
-  void CountEvent(PartitionState& part, const DecodedEvent& event, int local);
+  // Counts an accepted event in every series of its type, and in its
+  // neighbourhood unit `buurt` (-1: none) of series kept per neighbourhood.
+  void CountEvent(PartitionState& part, const DecodedEvent& event, int local, int buurt);
   void HoldBack(PartitionState& part, const connectors::SourceRecord& record,
                 const std::string& source_name, TimeMs time, bool advanced, bool at_front);
   void Tick(PartitionState& part, TimeMs now);

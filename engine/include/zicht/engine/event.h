@@ -14,8 +14,11 @@
 
 namespace zicht::engine {
 
-// SPEC section 2, in the order they are decided. kWrongPartition is used only
-// on Kafka, for an event keyed to another partition than its municipality's.
+// SPEC section 2 and 8.3. They are decided in the order parse_error,
+// missing_field, unknown_type, bad_type, unknown_municipality,
+// unknown_neighbourhood, neighbourhood_mismatch, too_late, duplicate; the
+// enum keeps the older values' numbers. kWrongPartition is used only on Kafka,
+// for an event keyed to another partition than its municipality's.
 enum class DeadLetterReason : uint8_t {
   kParseError,
   kMissingField,
@@ -25,8 +28,10 @@ enum class DeadLetterReason : uint8_t {
   kTooLate,
   kDuplicate,
   kWrongPartition,
+  kUnknownNeighbourhood,
+  kNeighbourhoodMismatch,
 };
-inline constexpr int kDeadLetterReasonCount = 8;
+inline constexpr int kDeadLetterReasonCount = 10;
 std::string_view DeadLetterReasonName(DeadLetterReason reason);
 
 // One declared field of an event type.
@@ -73,6 +78,7 @@ struct DecodedEvent {
   std::string_view id;
   TimeMs time = 0;
   int municipality = -1;
+  int neighbourhood = -1;              // index into the neighbourhood table, -1 without one
   std::span<const FieldValue> fields;  // in EventTypeSchema::fields order
 };
 

@@ -16,8 +16,14 @@ struct MeasureInput {
   const IndicatorDef* indicator = nullptr;
   const WindowStore* store = nullptr;  // null for reference indicators
   int local = -1;
+  // Index of the unit in the national figures: the municipality, or for a
+  // neighbourhood indicator the neighbourhood (SPEC 8.3).
   int municipality = -1;
   int64_t population = 0;
+  // Neighbourhood units: their municipality's local index and population
+  // (municipality_ratio); -1 otherwise.
+  int parent_local = -1;
+  int64_t parent_population = 0;
   const NationalFigures* national = nullptr;
   // trend_ratio needs its 4 previous windows to lie after the first accepted
   // event of the partition (SPEC Semantics).

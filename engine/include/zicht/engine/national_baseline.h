@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -71,6 +72,16 @@ double BaselinePValue(const IndicatorDef& ind, const WindowAgg& window, int64_t 
 // the same bits however municipalities are spread over partitions.
 NationalFigures PoolNationalFigures(const IndicatorDef& ind, const MunicipalityTable& munis,
                                     std::vector<WindowAgg> agg_of);
+// The same over any units (neighbourhoods for neighbourhood indicators, SPEC
+// 8.3): `population` and `agg_of` by unit index.
+NationalFigures PoolNationalFigures(const IndicatorDef& ind, std::span<const int64_t> population,
+                                    std::vector<WindowAgg> agg_of);
+
+// The units whose final windows an indicator's national figures pool, with
+// their local index in `store`: (municipality, local) or, for neighbourhood
+// indicators, (neighbourhood, local).
+void ForEachUnit(const Plan& plan, const WindowStore& store, int indicator,
+                 const std::function<void(int unit, int local)>& fn);
 
 // A reference indicator's figures: population-weighted means over the
 // municipalities with a figure (and, per baseline, over the others / peers).

@@ -12,6 +12,7 @@
 #include "zicht/base/status.h"
 #include "zicht/engine/event.h"
 #include "zicht/reference/municipalities.h"
+#include "zicht/reference/neighbourhoods.h"
 #include "zicht/rules/loader.h"
 
 namespace zicht::engine {
@@ -20,6 +21,8 @@ namespace zicht::engine {
 using reference::Municipality;
 using reference::MunicipalityTable;
 using reference::MunicipalityTablePtr;
+using reference::NeighbourhoodTable;
+using reference::NeighbourhoodTablePtr;
 
 // A `where` clause compiled against the field schema.
 struct CompiledFilter {
@@ -53,6 +56,10 @@ struct SeriesDef {
   int sum_field = -1;
   bool count_all = false;  // some share indicator needs the denominator
   bool hours = false;
+  // SPEC 8.3: kept per neighbourhood as well as per municipality (the
+  // municipality rows count every event, the neighbourhood rows those that
+  // name a neighbourhood).
+  bool neighbourhood = false;
   TimeMs bucket_ms = kMsPerDay;
   int64_t retention = 0;  // buckets kept
   std::vector<int> indicators;
@@ -75,7 +82,10 @@ struct IndicatorDef {
   // What it is compared with (SPEC 8.1). For peers: the group of each
   // municipality (dense ids of the column's values), -1 without a value.
   rules::BaselineKind baseline = rules::BaselineKind::kNational;
-  std::vector<int> peer_group;
+  std::vector<int> peer_group;  // per neighbourhood for neighbourhood indicators
+  // level: neighbourhood. Its national figures are pooled over neighbourhoods
+  // and indexed by neighbourhood.
+  bool neighbourhood = false;
   // yoy_ratio: the window this many buckets earlier is kept too (0: not read).
   int64_t yoy_lag = 0;
   bool uses_q = false;  // q_value is read: rank p-values per national update
@@ -87,8 +97,10 @@ struct RuleDef {
   const rules::RuleSpec* spec = nullptr;
   std::string pack;
   std::vector<int> condition_indicator;
-  std::vector<int> series;  // distinct series behind its indicators (evidence)
-  int condition_base = 0;   // index of its first condition among all rules' conditions
+  std::vector<int> series;     // distinct series behind its indicators (evidence)
+  bool neighbourhood = false;  // evaluated per neighbourhood (its indicators are)
+  bool reads_parent = false;   // a condition reads municipality_ratio
+  int condition_base = 0;      // index of its first condition among all rules' conditions
 };
 
 // Values of the reference (table) indicators per municipality.
@@ -102,6 +114,8 @@ struct PlanOptions {
   TimeMs allowed_lateness_ms = kMsPerDay;  // SPEC default 1d
   // Extra buckets of history beyond what the windows need (default 2).
   int64_t slack_buckets = 2;
+  // CBS buurten (SPEC 8.3; default none). Required by neighbourhood indicators.
+  NeighbourhoodTablePtr neighbourhoods;
 };
 
 class Plan {
@@ -114,6 +128,15 @@ class Plan {
   const std::shared_ptr<const rules::RuleSet>& rule_set_ptr() const { return rule_set_; }
   const MunicipalityTable& municipalities() const { return *municipalities_; }
   const MunicipalityTablePtr& municipalities_ptr() const { return municipalities_; }
+  // Null when no neighbourhood table is loaded.
+  const NeighbourhoodTable* neighbourhoods() const { return options_.neighbourhoods.get(); }
+  const NeighbourhoodTablePtr& neighbourhoods_ptr() const { return options_.neighbourhoods; }
+  // Populations of the units an indicator's national figures range over:
+  // municipalities, or neighbourhoods for neighbourhood indicators.
+  const std::vector<int64_t>& populations(bool neighbourhood) const {
+    return populations_[neighbourhood ? 1 : 0];
+  }
+  bool uses_neighbourhoods() const { return uses_neighbourhoods_; }
   const std::shared_ptr<const SchemaRegistry>& schemas() const { return schemas_; }
   const std::vector<SeriesDef>& series() const { return series_; }
   const std::vector<IndicatorDef>& indicators() const { return indicators_; }
@@ -139,7 +162,9 @@ class Plan {
   std::vector<std::vector<int>> series_by_type_;
   PlanOptions options_;
   bool uses_hours_ = false;
+  bool uses_neighbourhoods_ = false;
   int total_conditions_ = 0;
+  std::vector<int64_t> populations_[2];
 };
 
 using PlanPtr = std::shared_ptr<const Plan>;

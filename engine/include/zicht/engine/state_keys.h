@@ -32,6 +32,8 @@ struct StateKeys {
   static std::string Bucket(int partition, uint64_t series_key, int64_t bucket);
   // kEvidence and kTimers: per (partition, series or rule key, municipality code).
   static std::string Municipality(int partition, uint64_t key, int code_number);
+  // The same for series and rules kept per neighbourhood: a 32-bit unit code.
+  static std::string Unit(int partition, uint64_t key, uint32_t unit_code);
   // kDedup: append-only chunks per (partition, day).
   static std::string DedupDay(int partition, int64_t day);
   static std::string Dedup(int partition, int64_t day, uint64_t chunk);

@@ -33,14 +33,40 @@ struct DirtyRow {
   int64_t bucket;
 };
 
+// Units: a partition's municipalities have the local indices 0..M-1, its
+// neighbourhoods (SPEC 8.3) M..M+N-1. A series kept per neighbourhood has rows
+// for every unit; any other series (and its indicators) only for the
+// municipalities, so neighbourhoods cost memory only where a pack reads them.
 class WindowStore {
  public:
-  // `municipalities`: global indices owned by this partition.
-  WindowStore(const Plan& plan, std::vector<int> municipalities);
+  // `municipalities`: global indices owned by this partition;
+  // `neighbourhoods`: indices into the plan's neighbourhood table, of
+  // neighbourhoods in those municipalities.
+  WindowStore(const Plan& plan, std::vector<int> municipalities,
+              std::vector<int> neighbourhoods = {});
 
   const std::vector<int>& municipalities() const { return municipalities_; }
+  const std::vector<int>& neighbourhoods() const { return neighbourhoods_; }
+  // Municipalities and neighbourhoods: the size of per-unit state.
+  size_t units() const { return municipalities_.size() + neighbourhoods_.size(); }
+  bool is_neighbourhood(int local) const {
+    return static_cast<size_t>(local) >= municipalities_.size();
+  }
+  // The neighbourhood index of a neighbourhood unit.
+  int NeighbourhoodOf(int local) const {
+    return neighbourhoods_[static_cast<size_t>(local) - municipalities_.size()];
+  }
+  // The municipality (global index) of a unit: itself, or the one a
+  // neighbourhood lies in.
+  int MunicipalityOf(int local) const { return unit_municipality_[static_cast<size_t>(local)]; }
   // Local index of a global municipality index, -1 when not owned.
   int Local(int municipality) const { return local_of_[static_cast<size_t>(municipality)]; }
+  // Local index of a neighbourhood, -1 when not owned.
+  int LocalOfNeighbourhood(int neighbourhood) const {
+    return neighbourhood_local_of_[static_cast<size_t>(neighbourhood)];
+  }
+  // Units with rows in a series: every unit, or the municipalities only.
+  size_t rows(int series) const { return series_[static_cast<size_t>(series)].rows; }
 
   bool has_clock() const { return has_clock_; }
   bool series_hours(int series) const { return series_[static_cast<size_t>(series)].hours; }
@@ -97,6 +123,7 @@ class WindowStore {
 
  private:
   struct SeriesState {
+    size_t rows = 0;  // units kept
     bool hours = false;
     int64_t retention = 0;
     bool has_sum = false;
@@ -107,6 +134,7 @@ class WindowStore {
     std::vector<int> indicators;
   };
   struct IndicatorState {
+    size_t rows = 0;  // units kept, as its series
     int series = -1;
     int64_t window = 0;
     int count = 1;  // windows kept
@@ -131,7 +159,10 @@ class WindowStore {
   void SumRange(const SeriesState& s, int local, int64_t from, int64_t to, WindowAgg* agg) const;
 
   std::vector<int> municipalities_;
+  std::vector<int> neighbourhoods_;
   std::vector<int> local_of_;
+  std::vector<int> neighbourhood_local_of_;
+  std::vector<int> unit_municipality_;
   std::vector<SeriesState> series_;
   std::vector<IndicatorState> indicators_;
   std::vector<DirtyRow> dirty_;

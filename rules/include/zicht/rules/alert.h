@@ -37,6 +37,9 @@ struct Alert {
   Severity severity = Severity::kMedium;
   std::string municipality;
   std::string municipality_name;
+  // Rules on neighbourhood indicators (SPEC 8.3); empty otherwise.
+  std::string neighbourhood;
+  std::string neighbourhood_name;
   TimeMs event_time = 0;
   TimeMs emitted_at = 0;
   std::vector<ConditionOutcome> conditions;
@@ -45,7 +48,8 @@ struct Alert {
   std::map<std::string, std::string> labels;
 };
 
-// lowercase hex SHA-256 of "rule|rule_version|municipality|YYYY-MM-DD" (day of T).
+// lowercase hex SHA-256 of "rule|rule_version|municipality|YYYY-MM-DD" (day of T);
+// for a neighbourhood `municipality` is "GM0363/BU03630000" (SPEC 8.3).
 std::string AlertId(std::string_view rule, std::string_view rule_version,
                     std::string_view municipality, TimeMs event_time);
 

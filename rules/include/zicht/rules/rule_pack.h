@@ -72,6 +72,10 @@ struct Baseline {
   std::string ToString() const;
 };
 
+// Where an indicator's windows are kept (SPEC 8.3): per municipality, or per
+// neighbourhood as well (its rules are evaluated per neighbourhood).
+enum class Level : uint8_t { kMunicipality, kNeighbourhood };
+
 struct IndicatorSpec {
   std::string id;
   std::string title;
@@ -83,6 +87,9 @@ struct IndicatorSpec {
   double per = 1000;                      // rate per N inhabitants
   std::optional<ReferenceSource> source;  // set for reference indicators
   Baseline baseline;                      // default: national
+  // SPEC 8.3: `level: neighbourhood` keeps windows per CBS buurt too.
+  Level level = Level::kMunicipality;
+  SourceMark level_mark;
   SourceMark mark;
 
   bool is_reference() const { return source.has_value(); }
@@ -101,7 +108,8 @@ enum class Measure : uint8_t {
   kFunnelZ,
   kShrunkRatio,
   kQValue,
-  kYoyRatio,  // the last one: code that lists every measure iterates up to it
+  kYoyRatio,
+  kMunicipalityRatio,  // the last one: code that lists every measure iterates up to it
 };
 
 // yoy_ratio compares with the same window 364 days (52 weeks) earlier, for

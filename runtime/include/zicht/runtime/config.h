@@ -64,6 +64,7 @@ struct EngineConfig {
   int64_t commit_every_records = 100000;
   std::vector<std::string> rules;
   std::string municipalities = "config/reference/municipalities.csv";
+  std::string neighbourhoods;  // empty: no neighbourhood table
   HttpConfig http;
   TimeMs allowed_lateness_ms = kMsPerDay;
   TimeMs dedup_horizon_ms = 7 * kMsPerDay;

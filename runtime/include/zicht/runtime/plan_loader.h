@@ -16,6 +16,9 @@ namespace zicht::runtime {
 struct PlanSources {
   std::vector<std::string> rule_files;
   std::string municipalities_path;
+  // CBS buurten (SPEC 8.3); empty: none (neighbourhood codes in events are
+  // then checked for their form only, and neighbourhood indicators refused).
+  std::string neighbourhoods_path;
   TimeMs allowed_lateness_ms = kMsPerDay;  // SPEC default 1d
   TimeMs retention_ms = rules::LoadOptions{}.retention_ms;
 };

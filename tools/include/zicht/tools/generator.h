@@ -78,6 +78,7 @@
 
 #include "zicht/base/status.h"
 #include "zicht/reference/municipalities.h"
+#include "zicht/reference/neighbourhoods.h"
 
 namespace zicht::tools {
 
@@ -92,6 +93,11 @@ struct GeneratorOptions {
   double scale = 1.0;                     // multiplies every rate; (0, 1000]
   bool clean = false;                     // true: no deliberately bad lines
   bool anomalies = true;                  // false: no planted anomalies (a null feed)
+  // SPEC 8.3: when set (a table loaded against the same municipality list),
+  // every event carries a `neighbourhood` of its municipality, drawn in
+  // proportion to population from a hash of the seed, type and id, so the
+  // rest of the feed is byte-identical to a feed without. Not owned.
+  const reference::NeighbourhoodTable* neighbourhoods = nullptr;
 
   Status Validate() const;
 };
