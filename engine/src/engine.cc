@@ -63,7 +63,9 @@ void Engine::SetPlan(PlanPtr plan) {
   for (int p = 0; p < options_.partitions; ++p) {
     if (!partition_munis_[static_cast<size_t>(p)].empty()) active_partitions_.push_back(p);
   }
-  national_ = std::make_unique<NationalBaseline>(*plan_, active_partitions_);
+  NationalBaselineOptions national_options;
+  national_options.lag_days = options_.national_lag_days;
+  national_ = std::make_unique<NationalBaseline>(*plan_, active_partitions_, national_options);
   const int64_t held = barrier_ ? barrier_->held() : 0;
   barrier_ = std::make_unique<NationalBarrier>(*plan_, national_.get(), active_partitions_.size(),
                                                options_.national_lag_days);

@@ -57,14 +57,18 @@ void NationalBaseline::Publish(int partition, bool hours, int64_t final_bucket,
   snap.by_indicator.resize(inds.size());
   for (size_t i = 0; i < inds.size(); ++i) {
     auto& values = snap.by_indicator[i];
+    // Empty windows are left out (they pool as zero): most neighbourhoods
+    // have none for a rare event, and snapshots are kept `history` deep.
     ForEachUnit(plan_, store, inds[i], [&](int unit, int local) {
-      values.emplace_back(unit, store.Final(inds[i], local));
+      const WindowAgg& a = store.Final(inds[i], local);
+      if (!(a == WindowAgg{})) values.emplace_back(unit, a);
     });
   }
   auto& q = h.snapshots[hours];
   q.push_back(std::move(snap));
   while (q.size() > static_cast<size_t>(options_.history)) q.pop_front();
   h.latest[hours] = final_bucket;
+  Prune(hours);
 }
 
 void NationalBaseline::PublishSnapshot(int partition, bool hours, RemoteSnapshot remote) {
@@ -82,6 +86,7 @@ void NationalBaseline::PublishSnapshot(int partition, bool hours, RemoteSnapshot
   q.push_back(std::move(snap));
   while (q.size() > static_cast<size_t>(options_.history)) q.pop_front();
   h.latest[hours] = remote.final_bucket;
+  Prune(hours);
 }
 
 void NationalBaseline::PublishHistory(int partition, bool hours, const WindowStore& store,
@@ -97,14 +102,31 @@ void NationalBaseline::PublishHistory(int partition, bool hours, const WindowSto
     for (size_t i = 0; i < inds.size(); ++i) {
       auto& values = snap.by_indicator[i];
       ForEachUnit(plan_, store, inds[i], [&](int unit, int local) {
-        values.emplace_back(
-            unit, f == newest ? store.Final(inds[i], local) : store.FinalAt(inds[i], local, f));
+        const WindowAgg a =
+            f == newest ? store.Final(inds[i], local) : store.FinalAt(inds[i], local, f);
+        if (!(a == WindowAgg{})) values.emplace_back(unit, a);
       });
     }
     auto& q = h.snapshots[hours];
     q.push_back(std::move(snap));
     while (q.size() > static_cast<size_t>(options_.history)) q.pop_front();
     h.latest[hours] = f;
+  }
+  Prune(hours);
+}
+
+void NationalBaseline::Prune(bool hours) {
+  // A partition asks for its own final bucket minus the lag, and its final
+  // bucket never goes back; the slowest active partition bounds what anyone
+  // asks for. Find takes the latest snapshot at or before a bucket, so the
+  // newest one at or below the cut is kept too. A few buckets of slack keep
+  // the ones a restarted partition's first evaluations read.
+  const std::optional<int64_t> low = CompleteUpTo(hours);
+  if (!low) return;
+  const int64_t cut = *low - (hours ? 24 : 1) * (options_.lag_days + 2);
+  for (auto& [p, h] : partitions_) {
+    auto& q = h.snapshots[hours];
+    while (q.size() > 1 && q[1].final_bucket <= cut) q.pop_front();
   }
 }
 

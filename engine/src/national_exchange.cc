@@ -34,12 +34,16 @@ std::pair<std::string, std::string> NationalExchange::Encode(const Plan& plan, i
   for (const IndicatorDef& ind : plan.indicators()) {
     if (ind.series < 0 || ws.series_hours(ind.series) != hours) continue;
     codec::PutU16(&value, static_cast<uint16_t>(ind.index));
-    const size_t units =
-        ind.neighbourhood ? ws.neighbourhoods().size() : ws.municipalities().size();
-    codec::PutU32(&value, static_cast<uint32_t>(units));
-    // Units by code, not by index: instances may order their tables differently.
+    // Units by code, not by index: instances may order their tables
+    // differently; empty windows are left out (they pool as zero).
+    uint32_t units = 0;
+    ForEachUnit(plan, ws, ind.index, [&](int, int local) {
+      if (!(ws.Final(ind.index, local) == WindowAgg{})) ++units;
+    });
+    codec::PutU32(&value, units);
     ForEachUnit(plan, ws, ind.index, [&](int unit, int local) {
       const WindowAgg& a = ws.Final(ind.index, local);
+      if (a == WindowAgg{}) return;
       const int64_t code =
           ind.neighbourhood
               ? NeighbourhoodTable::CodeNumber(

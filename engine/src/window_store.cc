@@ -29,7 +29,10 @@ WindowStore::WindowStore(const Plan& plan, std::vector<int> municipalities,
     s.has_sum = def.sum_field >= 0;
     size_t cells = locals * static_cast<size_t>(def.retention);
     s.n_match.assign(cells, 0);
-    s.n_all.assign(cells, 0);
+    // Without a share indicator only matching events are counted, so n_all
+    // equals n_match and is not kept (half the ring of a count series).
+    s.has_all = def.count_all;
+    if (s.has_all) s.n_all.assign(cells, 0);
     if (s.has_sum) s.sum.assign(cells, 0);
     s.row_dirty.assign(static_cast<size_t>(def.retention), 0);
     s.indicators = def.indicators;
@@ -59,7 +62,7 @@ void WindowStore::AddBucketTo(const SeriesState& s, int local, int64_t bucket, i
   if (bucket > current || bucket <= current - s.retention) return;
   size_t slot = Slot(s, local, bucket);
   agg->n_match += sign * s.n_match[slot];
-  agg->n_all += sign * s.n_all[slot];
+  agg->n_all += sign * (s.has_all ? s.n_all[slot] : s.n_match[slot]);
   if (s.has_sum) agg->sum += sign * s.sum[slot];
 }
 
@@ -141,7 +144,7 @@ void WindowStore::Advance(TimeMs now) {
           for (size_t l = 0; l < s.rows; ++l) {
             size_t slot = Slot(s, static_cast<int>(l), b);
             s.n_match[slot] = 0;
-            s.n_all[slot] = 0;
+            if (s.has_all) s.n_all[slot] = 0;
             if (s.has_sum) s.sum[slot] = 0;
           }
           s.row_dirty[Ring(s, b)] = 0;
@@ -156,8 +159,10 @@ void WindowStore::Advance(TimeMs now) {
 
 void WindowStore::Add(int series, int local, int64_t bucket, bool matched, FixedSum value) {
   SeriesState& s = series_[static_cast<size_t>(series)];
+  // A series no share indicator reads counts matching events only.
+  if (!matched && !s.has_all) return;
   size_t slot = Slot(s, local, bucket);
-  s.n_all[slot] += 1;
+  if (s.has_all) s.n_all[slot] += 1;
   if (matched) {
     s.n_match[slot] += 1;
     if (s.has_sum) s.sum[slot] += value;
@@ -211,7 +216,8 @@ BucketValue WindowStore::Bucket(int series, int local, int64_t bucket) const {
   int64_t current = current_[s.hours];
   if (!has_clock_ || bucket > current || bucket <= current - s.retention) return {};
   size_t slot = Slot(s, local, bucket);
-  return BucketValue{s.n_match[slot], s.n_all[slot], s.has_sum ? s.sum[slot] : 0};
+  return BucketValue{s.n_match[slot], s.has_all ? s.n_all[slot] : s.n_match[slot],
+                     s.has_sum ? s.sum[slot] : 0};
 }
 
 void WindowStore::RestoreClock(int64_t current_day, int64_t current_hour, int64_t final_day,
@@ -229,7 +235,7 @@ void WindowStore::RestoreBucket(int series, int local, int64_t bucket, const Buc
   if (bucket > current || bucket <= current - s.retention) return;  // outside retention now
   size_t slot = Slot(s, local, bucket);
   s.n_match[slot] = value.n_match;
-  s.n_all[slot] = value.n_all;
+  if (s.has_all) s.n_all[slot] = value.n_all;
   if (s.has_sum) s.sum[slot] = value.sum;
 }
 

@@ -142,9 +142,8 @@ TEST_F(NeighbourhoodEngineTest, MunicipalityRatioEqualsARecountFromTheEvents) {
         ++in_muni;
         if (c.buurt == buurt) ++in_buurt;
       }
-      const double expected =
-          (static_cast<double>(in_buurt) / static_cast<double>(nb.population)) /
-          (static_cast<double>(in_muni) / static_cast<double>(m.population));
+      const double expected = (static_cast<double>(in_buurt) / static_cast<double>(nb.population)) /
+                              (static_cast<double>(in_muni) / static_cast<double>(m.population));
       matched = count == in_buurt && std::fabs(observed - expected) <= 1e-9 * expected;
     }
     EXPECT_TRUE(matched) << a.json;

@@ -9,7 +9,8 @@
 namespace zicht::engine {
 namespace {
 
-// A pack with a 3-day count (trend read) and a 2-hour sum, built from YAML.
+// A pack with a 3-day count (trend read) and a 2-hour sum, built from YAML;
+// the share on the count's series makes it keep all events (n_all) too.
 constexpr char kPack[] = R"(apiVersion: zicht/v1
 kind: RulePack
 metadata: { name: windows }
@@ -24,6 +25,11 @@ indicators:
     aggregate: sum
     field: amount_eur
     window: 2h
+  - id: cash_share
+    event: suspicious_transaction
+    aggregate: share
+    where: { channel: [cash] }
+    window: 3d
 rules:
   - id: trend
     conditions:

@@ -92,6 +92,11 @@ struct NationalBaselineOptions {
   // Final buckets kept per partition and unit: how far partitions may drift apart
   // in event time before figures for the slowest are gone (default 64).
   int history = 64;
+  // EngineOptions::national_lag_days: partitions compare with figures this
+  // many days before their final bucket. Snapshots older than every active
+  // partition can still ask for are dropped (they dominate memory with
+  // neighbourhood indicators).
+  int lag_days = 0;
 };
 
 class NationalBaseline {
@@ -147,6 +152,8 @@ class NationalBaseline {
     std::optional<int64_t> latest[2];
   };
   const Snapshot* Find(int partition, bool hours, int64_t final_bucket) const;
+  // Drops the snapshots of unit `hours` no active partition can ask for again.
+  void Prune(bool hours);
 
   const Plan& plan_;
   NationalBaselineOptions options_;

@@ -87,7 +87,9 @@ class WindowStore {
     return current_[series_hours(series)] - series_[static_cast<size_t>(series)].retention + 1;
   }
 
-  // Counts one event in `bucket` (which must lie in [oldest, current]).
+  // Counts one event in `bucket` (which must lie in [oldest, current]). An
+  // event that does not match counts only in series a share indicator reads
+  // (SeriesDef::count_all); elsewhere it is ignored.
   void Add(int series, int local, int64_t bucket, bool matched, FixedSum value);
 
   // Window k (0 = current, 1..4 = the previous ones) of an indicator.
@@ -127,8 +129,9 @@ class WindowStore {
     bool hours = false;
     int64_t retention = 0;
     bool has_sum = false;
+    bool has_all = false;           // n_all kept (a share indicator reads the series)
     std::vector<uint32_t> n_match;  // [local * retention + slot]
-    std::vector<uint32_t> n_all;
+    std::vector<uint32_t> n_all;    // empty without has_all: equal to n_match
     std::vector<FixedSum> sum;
     std::vector<uint8_t> row_dirty;  // [slot of bucket]
     std::vector<int> indicators;
