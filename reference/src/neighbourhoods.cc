@@ -70,7 +70,8 @@ Result<NeighbourhoodTablePtr> NeighbourhoodTable::Load(const std::string& path,
       return column;
     };
     auto err = [&](int col, std::string_view msg) {
-      return Status::InvalidArgument(fmt::format("{}:{}:{}: {}", path, row.line, column_of(col), msg));
+      return Status::InvalidArgument(
+          fmt::format("{}:{}:{}: {}", path, row.line, column_of(col), msg));
     };
     Neighbourhood n;
     n.code = at(col_code);
@@ -96,8 +97,8 @@ Result<NeighbourhoodTablePtr> NeighbourhoodTable::Load(const std::string& path,
                                        n.code, muni));
     }
     if (!ParseInt(at(col_population), &n.population) || n.population < 0) {
-      return err(col_population, fmt::format("population '{}' is not a non-negative integer",
-                                             at(col_population)));
+      return err(col_population,
+                 fmt::format("population '{}' is not a non-negative integer", at(col_population)));
     }
     population_of[static_cast<size_t>(n.municipality)] += n.population;
     if (line_of[static_cast<size_t>(n.municipality)] == 0)

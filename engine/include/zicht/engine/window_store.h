@@ -130,7 +130,7 @@ class WindowStore {
     int64_t retention = 0;
     bool has_sum = false;
     bool has_all = false;           // n_all kept (a share indicator reads the series)
-    std::vector<uint32_t> n_match;  // [local * retention + slot]
+    std::vector<uint32_t> n_match;  // [ring slot * rows + local]
     std::vector<uint32_t> n_all;    // empty without has_all: equal to n_match
     std::vector<FixedSum> sum;
     std::vector<uint8_t> row_dirty;  // [slot of bucket]
@@ -153,8 +153,11 @@ class WindowStore {
     if (r < 0) r += s.retention;
     return static_cast<size_t>(r);
   }
+  // Bucket-major: a day's sweep over every unit (Advance) reads memory in
+  // order, which matters with thousands of neighbourhoods; an event touches
+  // one slot either way.
   size_t Slot(const SeriesState& s, int local, int64_t bucket) const {
-    return static_cast<size_t>(local) * static_cast<size_t>(s.retention) + Ring(s, bucket);
+    return Ring(s, bucket) * s.rows + static_cast<size_t>(local);
   }
   // Value of a bucket as seen with the current clock: 0 outside the ring.
   void AddBucketTo(const SeriesState& s, int local, int64_t bucket, int64_t sign,

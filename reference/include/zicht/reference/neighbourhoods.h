@@ -33,8 +33,9 @@ class NeighbourhoodTable {
   static Result<std::shared_ptr<const NeighbourhoodTable>> Load(
       const std::string& path, const MunicipalityTable& municipalities);
   // `rows` must hold valid codes and municipality indices (tests).
-  static Result<std::shared_ptr<const NeighbourhoodTable>> FromRows(
-      std::vector<Neighbourhood> rows, size_t municipality_count, std::string source = {});
+  static Result<std::shared_ptr<const NeighbourhoodTable>> FromRows(std::vector<Neighbourhood> rows,
+                                                                    size_t municipality_count,
+                                                                    std::string source = {});
 
   size_t size() const { return rows_.size(); }
   const Neighbourhood& at(size_t index) const { return rows_[index]; }
