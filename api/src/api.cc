@@ -18,27 +18,10 @@ using engine::IndicatorDef;
 using engine::Municipality;
 using engine::MunicipalityTable;
 using engine::Plan;
+using views::IndicatorMeta;
 using views::Number;
 
 namespace {
-
-void IndicatorMeta(JsonWriter& w, const Plan& plan, const IndicatorDef& ind) {
-  const rules::RulePack& pack = views::PackOf(plan, ind);
-  w.Key("id").String(ind.spec->id);
-  w.Key("pack").String(pack.name);
-  w.Key("theme").String(pack.theme);
-  w.Key("title").String(ind.spec->title);
-  w.Key("aggregate").String(rules::AggregateName(ind.aggregate));
-  if (ind.reference < 0) {
-    w.Key("event").String(ind.spec->event);
-    w.Key("window").String(ind.spec->window.ToString());
-  } else {
-    w.Key("source").String(ind.spec->source->file);
-  }
-  w.Key("per").Double(ind.per);
-  // Whether a rule reads q_value of it (only then is there a q ranking).
-  w.Key("q_ranked").Bool(ind.uses_q);
-}
 
 // The figures of one indicator; everything derived from a small count is null.
 void Figures(JsonWriter& w, const views::ShownFigures& s) {

@@ -1,4 +1,5 @@
-// The CSV exports of the ranking, the alerts and a municipality's figures
+// The CSV exports of the ranking, the alerts, a municipality's figures and the
+// regions
 // (api.h), for analysts who take the figures into a spreadsheet. What is shown
 // comes from views.h, as for the JSON, so both formats hide the same cells.
 #include <fmt/format.h>
@@ -8,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "regions.h"
 #include "views.h"
 #include "zicht/api/api.h"
 #include "zicht/base/csv.h"
@@ -222,6 +224,58 @@ ApiResult MunicipalityCsv(Engine& engine, const std::string& code, const ApiOpti
   }
   const std::string& mcode = plan.municipalities().at(static_cast<size_t>(m)).code;
   return Download(engine, "municipality-" + NamePart(mcode), std::move(out));
+}
+
+ApiResult RegionsCsv(Engine& engine, const std::string& by, const std::string& indicator,
+                     const std::string& pack, const ApiOptions& options) {
+  regions::RegionsView view;
+  if (ApiResult e = regions::Build(engine, by, indicator, pack, options, &view); e.status != 200) {
+    return e;
+  }
+  const Plan& plan = engine.plan();
+  std::string out;
+  CsvWriter w(&out);
+  for (const char* name :
+       {"by", "region", "population", "municipalities", "pack", "indicator", "rank", "suppressed",
+        "count", "value", "rate", "expected", "national_rate", "national_ratio", "national_zscore",
+        "poisson_p", "binomial_p"}) {
+    w.Field(name);
+  }
+  w.EndRow();
+  for (size_t r : view.order) {
+    const regions::Region& region = view.grouping.regions[r];
+    std::vector<std::string_view> codes;
+    for (size_t m : region.members) codes.push_back(plan.municipalities().at(m).code);
+    for (size_t i = 0; i < view.indicators.size(); ++i) {
+      const IndicatorDef& ind = plan.indicators()[static_cast<size_t>(view.indicators[i])];
+      const regions::RegionFigures& f = view.cells[i][r];
+      w.Text(view.grouping.by).Text(region.name).Int(region.population);
+      w.Text(fmt::format("{}", fmt::join(codes, " ")));
+      w.Text(views::PackOf(plan, ind).name).Text(ind.spec->id);
+      if (f.rank > 0) {
+        w.Int(f.rank);
+      } else {
+        w.Empty();
+      }
+      w.Bool(f.suppressed);
+      if (f.count) {
+        w.Int(*f.count);
+      } else {
+        w.Empty();
+      }
+      for (double v : {f.value, f.rate, f.expected, f.national_rate, f.national_ratio,
+                       f.national_zscore, f.poisson_p, f.binomial_p}) {
+        w.Double(v);
+      }
+      w.EndRow();
+    }
+  }
+  std::string what = "regions-" + NamePart(view.grouping.by);
+  if (view.ranked) {
+    const IndicatorDef& ind = plan.indicators()[static_cast<size_t>(view.indicators.front())];
+    what += fmt::format("-{}-{}", NamePart(views::PackOf(plan, ind).name), NamePart(ind.spec->id));
+  }
+  return Download(engine, what, std::move(out));
 }
 
 }  // namespace zicht::api

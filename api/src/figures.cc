@@ -31,6 +31,7 @@ IndicatorFigures FiguresFor(const IndicatorDef& ind, const MeasureInput& in, con
   IndicatorFigures f;
   f.indicator = ind.index;
   f.live = live;
+  f.window = w;
   const engine::MeasureResult value = ComputeMeasureFor(rules::Measure::kValue, in, w);
   f.count = value.count;
   f.value = value.observed;

@@ -152,6 +152,14 @@ Status InstallApiRoutes(monitoring::HttpServer& server, const RouteOptions& opti
         return FunnelJson(e, r.params.at("id"), Query(r, "pack"), api);
       }));
   ZICHT_RETURN_IF_ERROR(exportable(
+      "/api/v1/regions",
+      [api](engine::Engine& e, const HttpRequest& r) {
+        return RegionsJson(e, Query(r, "by"), Query(r, "indicator"), Query(r, "pack"), api);
+      },
+      [api](engine::Engine& e, const HttpRequest& r) {
+        return RegionsCsv(e, Query(r, "by"), Query(r, "indicator"), Query(r, "pack"), api);
+      }));
+  ZICHT_RETURN_IF_ERROR(exportable(
       "/api/v1/alerts",
       [api](engine::Engine& e, const HttpRequest& r) {
         return AlertsJson(e, Query(r, "since"), Query(r, "limit"), Query(r, "municipality"), api);

@@ -62,6 +62,24 @@ TimeMs EventTime(const Engine& engine) {
   return newest;
 }
 
+void IndicatorMeta(JsonWriter& w, const Plan& plan, const IndicatorDef& ind) {
+  const rules::RulePack& pack = PackOf(plan, ind);
+  w.Key("id").String(ind.spec->id);
+  w.Key("pack").String(pack.name);
+  w.Key("theme").String(pack.theme);
+  w.Key("title").String(ind.spec->title);
+  w.Key("aggregate").String(rules::AggregateName(ind.aggregate));
+  if (ind.reference < 0) {
+    w.Key("event").String(ind.spec->event);
+    w.Key("window").String(ind.spec->window.ToString());
+  } else {
+    w.Key("source").String(ind.spec->source->file);
+  }
+  w.Key("per").Double(ind.per);
+  // Whether a rule reads q_value of it (only then is there a q ranking).
+  w.Key("q_ranked").Bool(ind.uses_q);
+}
+
 const rules::RulePack& PackOf(const Plan& plan, const IndicatorDef& ind) {
   const auto& spec = plan.rule_set().indicators()[static_cast<size_t>(ind.index)];
   return plan.rule_set().packs()[static_cast<size_t>(spec.pack)];

@@ -55,6 +55,11 @@ TimeMs EventTime(const engine::Engine& engine);
 // The pack an indicator belongs to.
 const rules::RulePack& PackOf(const engine::Plan& plan, const engine::IndicatorDef& ind);
 
+// The description of an indicator every JSON view starts its object with:
+// id, pack, theme, title, aggregate, event and window (or source), per and
+// q_ranked.
+void IndicatorMeta(JsonWriter& w, const engine::Plan& plan, const engine::IndicatorDef& ind);
+
 // What a ranking orders by: the raw index against the baseline, or the
 // empirical-Bayes relative risk (count and share indicators only).
 enum class RankBy { kNationalRatio, kShrunkRatio };

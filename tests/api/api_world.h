@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,16 +27,19 @@ struct World {
   std::unique_ptr<engine::Engine> engine;
 };
 
-// Builds `world` from the table and pack texts and processes every line of
-// `lines` (each must be accepted). Call through ASSERT_NO_FATAL_FAILURE.
+// Builds `world` from the table and pack texts (and `files`, name -> text,
+// written beside them, such as a pack's reference table) and processes every
+// line of `lines` (each must be accepted). Call through ASSERT_NO_FATAL_FAILURE.
 inline void BuildWorld(World* world, const std::string& name, const char* municipalities,
-                       const char* pack, const std::vector<std::string>& lines) {
+                       const char* pack, const std::vector<std::string>& lines,
+                       const std::map<std::string, std::string>& files = {}) {
   auto dir = TemporaryDirectory::Make("zicht-" + name + "-");
   ASSERT_TRUE(dir.ok());
   world->dir = std::move(*dir);
   const std::string root = world->dir.path();
   ASSERT_TRUE(WriteFileAtomic(root + "/municipalities.csv", municipalities).ok());
   ASSERT_TRUE(WriteFileAtomic(root + "/pack.yaml", pack).ok());
+  for (const auto& [file, text] : files) ASSERT_TRUE(WriteFileAtomic(root + "/" + file, text).ok());
   runtime::PlanSources sources;
   sources.rule_files = {root + "/pack.yaml"};
   sources.municipalities_path = root + "/municipalities.csv";

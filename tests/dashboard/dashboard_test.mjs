@@ -215,6 +215,80 @@ test('map of the Netherlands is coloured by the indicator and a municipality ope
   assert.match(await page.textContent('h1'), /Amsterdam/);
 });
 
+test('regions view ranks the regions of the indicator, colours the map by region and lists a region\'s municipalities', async () => {
+  // The finest grouping the shipped municipalities file fills, else provinces.
+  const q = (by, ind) => `/api/v1/regions?by=${by}&indicator=${ind.id}&pack=${ind.pack}`;
+  let level = 'province';
+  for (const l of ['riec_region', 'police_unit']) {
+    if ((await api(q(l, DRUG))).regions.length) { level = l; break; }
+  }
+  const data = await api(q(level, DRUG));
+  assert.equal(data.by, level);
+  if (level === 'province') assert.equal(data.regions.length, 12, 'twelve provinces');
+  const members = data.regions.flatMap((g) => g.municipalities);
+  assert.equal(members.length + data.unassigned.length, 342, 'every municipality once');
+  assert.equal(new Set(members).size, members.length);
+  for (const g of data.regions) {
+    const c = g.figures[0];
+    if (c.count !== null) assert.ok(c.count >= data.disclosure_min_count, `${g.region} count ${c.count}`);
+    if (c.suppressed) for (const k of ['count', 'rate', 'expected', 'national_ratio', 'poisson_p']) assert.equal(c[k], null);
+  }
+  // Pooled as the national figure: on an indicator with many events in every
+  // municipality, a region's count is the sum of its municipalities' counts.
+  const broad = existsSync(SHIPPED) ? { pack: 'ondermijning', id: 'cash_reports' } : { pack: 'ondermijning-example', id: 'cash_reports' };
+  const ranking = await api(`/api/v1/indicators/${broad.id}?pack=${broad.pack}`);
+  const count = Object.fromEntries(ranking.municipalities.map((m) => [m.code, m.count]));
+  let checked = 0;
+  for (const g of (await api(q(level, broad))).regions) {
+    if (g.figures[0].suppressed || g.municipalities.some((c) => count[c] === null)) continue;
+    assert.equal(g.figures[0].count, g.municipalities.reduce((s, c) => s + count[c], 0), `${g.region}: the sum of its municipalities`);
+    checked++;
+  }
+  assert.ok(checked >= 1, 'some region with every municipality shown');
+
+  await open(`#/regions/${DRUG.pack}/${DRUG.id}?level=${level}`);
+  await page.waitForSelector('#regions tbody tr[data-region]');
+  const rows = await page.$$eval('#regions tbody tr', (trs) => trs.map((tr) => ({
+    region: tr.dataset.region, rank: tr.cells[0].textContent.trim(), count: tr.querySelector('[data-col=count]').textContent.trim() })));
+  assert.deepEqual(rows.map((r) => r.region), data.regions.map((g) => g.region), 'the API\'s order');
+  assert.equal(await page.$eval('#f-level', (e) => e.labels[0].textContent.trim() !== '' && e.value), level);
+  // Map: every municipality drawn, coloured as its region; one outline per region.
+  const paths = await page.$$eval('#map path.m', (ps) => ps.map((p) => ({ code: p.dataset.code, region: p.dataset.region, cls: p.dataset.class, fill: p.getAttribute('fill') })));
+  assert.equal(paths.length, 342);
+  const classOf = {};
+  for (const p of paths) {
+    if (p.region === undefined) { assert.equal(p.cls, 'none', `${p.code} in no region is grey`); continue; }
+    if (classOf[p.region] === undefined) classOf[p.region] = p.cls;
+    assert.equal(p.cls, classOf[p.region], `${p.code} drawn as the rest of ${p.region}`);
+  }
+  for (const g of data.regions) {
+    const shown = paths.filter((p) => p.region === g.region);
+    assert.equal(shown.length, g.municipalities.length, `${g.region}: its municipalities`);
+    if (g.figures[0].suppressed) assert.ok(shown.every((p) => p.fill === 'url(#hatch)'), `${g.region} hatched`);
+  }
+  const outlines = await page.$$eval('#map path.region', (ps) => ps.map((p) => ({ region: p.dataset.region, d: p.getAttribute('d') })));
+  assert.equal(outlines.length, data.regions.length);
+  assert.ok(outlines.every((o) => /^M[\d.]+ [\d.]+L/.test(o.d)), 'outlines drawn');
+  await shot('regions');
+  // Download: the regions of the grouping, in the table's order.
+  assert.match(await page.getAttribute('#dl-regions', 'href'), new RegExp(`by=${level}.*format=csv`));
+  const csv = await download('#dl-regions');
+  assert.match(csv.name, new RegExp(`^zicht-regions-${level}-${DRUG.pack}-${DRUG.id}-\\d{4}-\\d{2}-\\d{2}\\.csv$`));
+  assert.deepEqual(csv.rows.map((r) => r.region), rows.map((r) => r.region));
+  // A region lists its municipalities; each opens its page.
+  const first = data.regions[0];
+  await page.click(`#regions tr[data-region="${first.region}"] a.rowlink`);
+  await page.waitForSelector('#region-munis tbody tr');
+  assert.equal(await page.evaluate(() => new URLSearchParams(location.hash.split('?')[1]).get('region')), first.region, 'in the address');
+  const listed = await page.$$eval('#region-munis tbody tr', (trs) => trs.map((tr) => tr.dataset.code));
+  assert.deepEqual(listed, first.municipalities);
+  assert.equal(await page.$eval('#map path.region.sel', (p) => p.dataset.region), first.region);
+  await page.click(`#region-munis tr[data-code="${listed[0]}"] a.rowlink`);
+  await page.waitForFunction((code) => location.hash === '#/municipality/' + code, listed[0]);
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.match(await page.textContent('h1'), new RegExp(listed[0]));
+});
+
 test('ranking: shrunk index by default, the raw index by a control; the download follows', async () => {
   const shrunk = await api(`/api/v1/indicators/${DRUG.id}?pack=${DRUG.pack}`);
   const raw = await api(`/api/v1/indicators/${DRUG.id}?pack=${DRUG.pack}&by=national_ratio`);

@@ -201,6 +201,7 @@ TEST(OpsArtifactsTest, OpenApiDescribesTheEndpointsTheServerAndIntegratorServe) 
                                                        {"/metrics", "get"},
                                                        {"/api/v1/municipalities/{code}", "get"},
                                                        {"/api/v1/indicators/{id}", "get"},
+                                                       {"/api/v1/regions", "get"},
                                                        {"/api/v1/alerts", "get"},
                                                        {"/api/v1/rules", "get"},
                                                        {"/api/v1/rules/reload", "post"}};
@@ -222,8 +223,8 @@ TEST(OpsArtifactsTest, OpenApiDescribesTheEndpointsTheServerAndIntegratorServe) 
             std::string::npos);
   // The views a spreadsheet can take document ?format= and their CSV answer.
   EXPECT_EQ(api["components"]["parameters"]["Format"]["name"].as<std::string>(), "format");
-  for (const char* path :
-       {"/api/v1/municipalities/{code}", "/api/v1/indicators/{id}", "/api/v1/alerts"}) {
+  for (const char* path : {"/api/v1/municipalities/{code}", "/api/v1/indicators/{id}",
+                           "/api/v1/regions", "/api/v1/alerts"}) {
     const YAML::Node get = paths[path]["get"];
     bool format = false;
     for (const auto& p : get["parameters"]) {

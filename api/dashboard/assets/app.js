@@ -62,6 +62,17 @@
       funnel_outliers: 'Boven de 99,8%-grens', funnel_none: 'Geen gemeente boven de 99,8%-grens.',
       band_above_998: 'boven de 99,8%-grens', band_above_95: 'boven de 95%-grens', band_within: 'binnen de grenzen',
       band_below_95: 'onder de 95%-grens', band_below_998: 'onder de 99,8%-grens', ratio: 'Verhouding', funnel_link: 'trechter',
+      nav_regions: 'Regio’s', regions_title: 'Regio’s: {title}', level: 'Indeling',
+      level_province: 'Provincie', level_riec_region: 'RIEC-regio', level_police_unit: 'Politie-eenheid',
+      region: 'Regio', members: 'Gemeenten', poisson_p: 'Poisson-p',
+      regions_caption: '{n} regio’s ({level}), hoogste index eerst: de cijfers van hun gemeenten samengenomen, zoals het landelijke cijfer, tegen het landelijke cijfer. Regio’s met te weinig gebeurtenissen (of waaruit een onderdrukte gemeente zou zijn af te leiden) staan onderaan zonder cijfers.',
+      regions_none: 'Geen regio’s: de kolom {col} van het gemeentebestand is leeg.',
+      regions_no_column: 'Geen regio’s: het gemeentebestand heeft geen kolom {col}.',
+      regions_unassigned: '{n} gemeenten horen bij geen {level}:',
+      regions_map_label: 'Kaart van Nederland, gemeenten gekleurd naar de index van hun {level} voor {title}. Toetsenbordgebruikers: zie de tabel onder de kaart.',
+      regions_hint: 'Wijs een gemeente aan voor de cijfers van haar regio; klik om de gemeenten van die regio te tonen.',
+      region_members: 'Gemeenten in {region}', region_pick: 'Kies een regio in de tabel of op de kaart om haar gemeenten te zien.',
+      download_regions: 'Regio’s downloaden (CSV)', download_regions_hint: 'Alle regio’s van deze indeling; kleine aantallen blijven leeg.',
     },
     en: {
       skip: 'Skip to content', tagline: 'Undermining in view', nav: 'Views',
@@ -112,6 +123,17 @@
       funnel_outliers: 'Above the 99.8% limit', funnel_none: 'No municipality above the 99.8% limit.',
       band_above_998: 'above the 99.8% limit', band_above_95: 'above the 95% limit', band_within: 'within the limits',
       band_below_95: 'below the 95% limit', band_below_998: 'below the 99.8% limit', ratio: 'Ratio', funnel_link: 'funnel',
+      nav_regions: 'Regions', regions_title: 'Regions: {title}', level: 'Grouping',
+      level_province: 'Province', level_riec_region: 'RIEC region', level_police_unit: 'Police unit',
+      region: 'Region', members: 'Municipalities', poisson_p: 'Poisson p',
+      regions_caption: '{n} regions ({level}), highest index first: their municipalities pooled as the national figure is, against the national figure. Regions with too few events (or from which a suppressed municipality could be derived) are listed last without figures.',
+      regions_none: 'No regions: column {col} of the municipalities file is empty.',
+      regions_no_column: 'No regions: the municipalities file has no column {col}.',
+      regions_unassigned: '{n} municipalities belong to no {level}:',
+      regions_map_label: 'Map of the Netherlands, municipalities coloured by the index of their {level} for {title}. Keyboard users: see the table below the map.',
+      regions_hint: 'Point at a municipality for its region’s figures; click to list that region’s municipalities.',
+      region_members: 'Municipalities in {region}', region_pick: 'Pick a region in the table or on the map to see its municipalities.',
+      download_regions: 'Download regions (CSV)', download_regions_hint: 'Every region of this grouping; small counts stay empty.',
     },
   };
   let lang = localStorage.getItem('zicht.lang') === 'en' ? 'en' : 'nl';
@@ -314,6 +336,11 @@
         if (!countable(ind)) return null;
         return getJson('/api/v1/indicators/' + encodeURIComponent(ind.id) + '/funnel?pack=' + encodeURIComponent(ind.pack));
       }
+      if (r.view === 'regions') {
+        const data = await getJson('/api/v1/regions?' + new URLSearchParams({ by: regionLevel(r), indicator: ind.id, pack: ind.pack }));
+        await loadMap();
+        return data;
+      }
       // The map is coloured by the raw index; its "highest" list follows that.
       const data = await getJson(rankingUrl(ind, r.view === 'map' ? 'national_ratio' : rankBy(r, ind)));
       if (r.view === 'map') await loadMap();
@@ -324,7 +351,7 @@
   }
 
   // ------------------------------------------------------------- rendering
-  function isIndicatorView(view) { return view === 'ranking' || view === 'map' || view === 'funnel'; }
+  function isIndicatorView(view) { return view === 'ranking' || view === 'map' || view === 'funnel' || view === 'regions'; }
   function applyStaticText() {
     document.documentElement.lang = lang;
     for (const el of $$('[data-i18n]')) el.textContent = t(el.dataset.i18n);
@@ -398,7 +425,8 @@
       const [pack, ...rest] = e.target.value.split('/');
       location.hash = routeHash(view, [pack, rest.join('/')], r.query);
     });
-    $('#f-province').addEventListener('change', (e) => { setQuery({ province: e.target.value }); renderData(); });
+    const prov = $('#f-province');
+    if (prov) prov.addEventListener('change', (e) => { setQuery({ province: e.target.value }); renderData(); });
     const q = $('#f-q');
     if (q) q.addEventListener('input', (e) => { setQuery({ q: e.target.value }); renderData(); });
   }
@@ -669,6 +697,188 @@
     }
   }
 
+  // (2c) regions: every indicator per province, RIEC region or police unit,
+  // pooled by the API as the national figure is and against it; the map
+  // colours each municipality by its region's index and outlines the regions.
+  const LEVELS = ['province', 'riec_region', 'police_unit'];
+  function regionLevel(r) { return LEVELS.includes(r.query.level) ? r.query.level : 'province'; }
+  // The outline of a region: the edges of its municipalities' paths that no
+  // other member shares (the map's neighbours share their edges exactly), as
+  // one path of segments. Cached per set of members.
+  const outlineCache = new Map();
+  function regionOutline(codes) {
+    const key = codes.join(',');
+    if (outlineCache.has(key)) return outlineCache.get(key);
+    const edges = new Map();
+    const add = (a, b) => {
+      const k = a < b ? a + '|' + b : b + '|' + a;
+      const e = edges.get(k);
+      if (e) e.n++; else edges.set(k, { a, b, n: 1 });
+    };
+    for (const code of codes) {
+      const d = (state.map.municipalities || {})[code];
+      if (!d) continue;
+      for (const ring of d.split('M')) {
+        if (!ring.trim()) continue;
+        const pts = ring.replace(/Z/gi, '').split('L').map((p) => p.trim()).filter(Boolean);
+        for (let i = 0; i + 1 < pts.length; i++) add(pts[i], pts[i + 1]);
+        if (pts.length > 2 && pts[0] !== pts[pts.length - 1]) add(pts[pts.length - 1], pts[0]);
+      }
+    }
+    let out = '';
+    for (const e of edges.values()) if (e.n === 1) out += `M${e.a}L${e.b}`;
+    if (outlineCache.size > 200) outlineCache.clear();
+    outlineCache.set(key, out);
+    return out;
+  }
+  function regionHash(r, ind, region) {
+    return routeHash('regions', [ind.pack, ind.id], Object.assign({}, r.query, { level: regionLevel(r), region }));
+  }
+  function renderRegionsShell(r, ind) {
+    const level = regionLevel(r);
+    const dl = csvUrl('/api/v1/regions', { by: level, indicator: ind.id, pack: ind.pack });
+    $('#main').innerHTML = `<h1 id="view-title">${esc(t('regions_title', { title: ind.title || ind.id }))}</h1>
+      <form class="controls" role="search" onsubmit="return false">
+        <label>${esc(t('theme'))}<select id="f-theme">${themeOptions(r.query.theme || '')}</select></label>
+        <label>${esc(t('indicator'))}<select id="f-indicator">${indicatorOptions(indicatorKey(ind), r.query.theme || '')}</select></label>
+        <label>${esc(t('level'))}<select id="f-level">${LEVELS.map((l) =>
+          `<option value="${l}"${l === level ? ' selected' : ''}>${esc(t('level_' + l))}</option>`).join('')}</select></label>
+      </form>
+      ${downloads([['dl-regions', dl, 'download_regions']], 'download_regions_hint')}
+      <div id="facts"></div>
+      <p class="sub" id="regions-note"></p>
+      <div class="maplayout">
+        <div class="mapbox"><div id="map"></div></div>
+        <div>
+          <p class="maptip" id="maptip" aria-live="polite">${esc(t('regions_hint'))}</p>
+          <div id="maplegend"></div>
+          <section id="region-members" aria-live="polite"></section>
+        </div>
+      </div>
+      <div class="tablewrap"><table class="nav" id="regions" aria-describedby="regions-cap">
+        <caption id="regions-cap"></caption>
+        <thead><tr>
+          <th scope="col" class="num" aria-sort="ascending">${esc(t('rank'))}</th>
+          <th scope="col">${esc(t('level_' + level))}</th>
+          <th scope="col" class="num">${esc(t('members'))}</th>
+          <th scope="col" class="num">${esc(t('population'))}</th>
+          <th scope="col" class="num">${esc(t('count'))}</th>
+          <th scope="col" class="num">${esc(mainLabel(ind))}</th>
+          <th scope="col" class="num">${esc(t('national'))}</th>
+          <th scope="col" class="num">${esc(t('index'))}</th>
+          ${countable(ind) ? `<th scope="col" class="num">${esc(t('expected'))}</th><th scope="col" class="num">${esc(t('poisson_p'))}</th>` : ''}
+        </tr></thead><tbody></tbody></table></div>`;
+    wireIndicatorControls('regions');
+    $('#f-level').addEventListener('change', (e) => {
+      setQuery({ level: e.target.value === 'province' ? '' : e.target.value, region: '' });
+      renderShell();
+      refresh(true);
+    });
+  }
+  function renderRegionsData(r, ind, data) {
+    const level = regionLevel(r);
+    if (data.by !== level) return;  // the answer for the grouping before a change
+    const min = data.disclosure_min_count;
+    const geo = state.map;
+    $('#facts').innerHTML = indicatorFacts(ind, data.indicators[0]);
+    $('#maplegend').innerHTML = legend(min);
+    const regions = data.regions.map((g) => Object.assign({ cell: g.figures[0] }, g));
+    const byName = Object.fromEntries(regions.map((g) => [g.region, g]));
+    const regionOf = {};
+    for (const g of regions) for (const code of g.municipalities) regionOf[code] = g;
+    const sel = byName[r.query.region] ? r.query.region : '';
+    // Empty grouping, unassigned municipalities.
+    const col = t('level_' + level);
+    let note = '';
+    if (!regions.length) note = t(data.in_file ? 'regions_none' : 'regions_no_column', { col: level });
+    if (data.unassigned.length && regions.length) {
+      const names = data.unassigned.map((c) => (state.byCode[c] || {}).name || c);
+      note = `${t('regions_unassigned', { n: data.unassigned.length, level: col.toLowerCase() })} ${names.slice(0, 30).join(', ')}${names.length > 30 ? ', …' : ''}`;
+    }
+    $('#regions-note').textContent = note;
+    // Map: every municipality in its region's class; region outlines on top.
+    let paths = '';
+    for (const [code, d] of Object.entries(geo.municipalities)) {
+      const g = regionOf[code];
+      let fill = '#e3e5e8';
+      let cls = 'none';
+      if (g && g.cell.suppressed) { fill = 'url(#hatch)'; cls = 'suppressed'; } else if (g) {
+        const c = ratioClass(g.cell.national_ratio);
+        if (c !== null) { fill = CLASS_FILL[c]; cls = String(c); }
+      }
+      const m = state.byCode[code];
+      const label = `${m ? m.name : code}${g ? ' – ' + g.region + ': ' + (g.cell.suppressed ? t('cls_supp', { min }) :
+        t('index') + ' ' + (num(g.cell.national_ratio) !== null ? fmt(num(g.cell.national_ratio) * 100, { int: true }) : '–')) : ''}`;
+      paths += `<path class="m" d="${d}" fill="${fill}" data-code="${esc(code)}" data-class="${cls}"${
+        g ? ` data-region="${esc(g.region)}"` : ''}><title>${esc(label)}</title></path>`;
+    }
+    for (const g of regions) {
+      paths += `<path class="region${g.region === sel ? ' sel' : ''}" d="${regionOutline(g.municipalities)}" data-region="${esc(g.region)}"/>`;
+    }
+    $('#map').innerHTML = `<svg viewBox="${geo.viewBox.join(' ')}" role="img" aria-label="${esc(t('regions_map_label', { level: col.toLowerCase(), title: ind.title || ind.id }))}">
+      <defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+        <rect width="6" height="6" fill="#ffffff"/><rect width="3" height="6" fill="#d6d9dd"/></pattern></defs>${paths}</svg>`;
+    // Choosing a region changes the address (bookmarkable) but only redraws
+    // the data, so keyboard focus stays where it was.
+    const choose = (region) => { setQuery({ region }); renderData(); };
+    const svg = $('#map svg');
+    svg.addEventListener('click', (e) => {
+      const p = e.target.closest('path.m');
+      if (!p) return;
+      if (p.dataset.region !== undefined) choose(p.dataset.region);
+      else location.hash = '#/municipality/' + p.dataset.code;
+    });
+    svg.addEventListener('mouseover', (e) => {
+      const p = e.target.closest('path.m');
+      const g = p && regionOf[p.dataset.code];
+      const m = p && state.byCode[p.dataset.code];
+      if (!p) return;
+      if (!g) { $('#maptip').innerHTML = `<strong>${esc(m ? m.name : p.dataset.code)}</strong>`; return; }
+      $('#maptip').innerHTML = `<strong>${esc(g.region)}</strong> (${esc(m ? m.name : '')})<br>${esc(t('count'))}: ${
+        ind.aggregate === 'value' ? '–' : countCell(g.cell, min)} · ${esc(mainLabel(ind))}: ${g.cell.suppressed ? '–' : mainValue(ind, g.cell)} · ${
+        esc(t('index'))}: ${indexCell(g.cell)}`;
+    });
+    // Table: the API's order (ranked regions first).
+    $('#regions-cap').textContent = t('regions_caption', { n: regions.length, level: col.toLowerCase() });
+    $('#regions tbody').innerHTML = regions.length ? regions.map((g) => {
+      const c = g.cell;
+      return `<tr data-region="${esc(g.region)}"${c.suppressed ? ' data-suppressed="true"' : ''}${g.region === sel ? ' aria-current="true" class="sel"' : ''}>
+      <td class="num">${c.rank === null ? '–' : esc(c.rank)}</td>
+      <th scope="row"><a class="rowlink" data-key="reg-${esc(g.region)}" href="${esc(regionHash(r, ind, g.region))}">${esc(g.region)}</a></th>
+      <td class="num" data-col="members">${fmt(g.municipalities.length, { int: true })}</td>
+      <td class="num">${fmt(g.population, { int: true })}</td>
+      <td class="num" data-col="count">${ind.aggregate === 'value' ? '–' : countCell(c, min)}</td>
+      <td class="num" data-col="main">${c.suppressed ? '<span class="suppressed">–</span>' : mainValue(ind, c)}</td>
+      <td class="num">${nationalValue(ind, c.national_rate)}</td>
+      <td class="num" data-col="index">${indexCell(c)}</td>
+      ${countable(ind) ? `<td class="num" data-col="expected">${derivedCell(c, fmt(c.expected))}</td><td class="num" data-col="poisson_p">${derivedCell(c, fmt(c.poisson_p))}</td>` : ''}
+    </tr>`;
+    }).join('') : `<tr><td colspan="${countable(ind) ? 10 : 8}" class="empty">${esc(note)}</td></tr>`;
+    for (const a of $$('#regions a.rowlink')) {
+      a.addEventListener('click', (e) => {
+        if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;  // a new tab: the address
+        e.preventDefault();
+        choose(a.closest('tr').dataset.region);
+      });
+    }
+    // The chosen region's municipalities, each a link to its page.
+    const g = byName[sel];
+    $('#region-members').innerHTML = g ? `<h2 id="members-h">${esc(t('region_members', { region: g.region }))}</h2>
+      <div class="tablewrap"><table class="nav" id="region-munis" aria-labelledby="members-h"><thead><tr>
+        <th scope="col">${esc(t('municipality'))}</th><th scope="col">${esc(t('province'))}</th><th scope="col" class="num">${esc(t('population'))}</th>
+      </tr></thead><tbody>${g.municipalities.map((code) => {
+        const m = state.byCode[code] || { name: code };
+        return `<tr data-code="${esc(code)}"><th scope="row"><a class="rowlink" data-key="rm-${esc(code)}" href="#/municipality/${esc(code)}">${esc(m.name)}</a></th>
+          <td>${esc(m.province || '')}</td><td class="num">${fmt(m.population, { int: true })}</td></tr>`;
+      }).join('')}</tbody></table></div>` : (regions.length ? `<p class="sub">${esc(t('region_pick'))}</p>` : '');
+    for (const a of $$('#region-munis a.rowlink')) {
+      const code = a.closest('tr').dataset.code;
+      const hl = (on) => { const p = $(`#map path[data-code="${code}"]`); if (p) p.classList.toggle('hl', on); };
+      a.addEventListener('focus', () => hl(true));
+      a.addEventListener('blur', () => hl(false));
+    }
+  }
+
   // (3) municipality
   function sparkline(history, national) {
     const pts = history.map(num);
@@ -839,6 +1049,7 @@
       document.title = t('nav_' + r.view) + ': ' + (ind.title || ind.id) + ' – zicht';
       if (r.view === 'ranking') renderRankingShell(r, ind);
       else if (r.view === 'map') renderMapShell(r, ind);
+      else if (r.view === 'regions') renderRegionsShell(r, ind);
       else renderFunnelShell(r, ind);
     } else if (r.view === 'alerts') {
       document.title = t('alerts_title') + ' – zicht';
@@ -859,6 +1070,7 @@
       const ind = currentIndicator(r);
       if (r.view === 'ranking') renderRankingData(r, ind, d);
       else if (r.view === 'map') renderMapData(r, ind, d);
+      else if (r.view === 'regions') renderRegionsData(r, ind, d);
       else if (countable(ind)) renderFunnelData(r, ind, d);
     } else if (r.view === 'municipality' && d) {
       renderMunicipality(r, d);

@@ -54,6 +54,20 @@ ApiResult IndicatorJson(engine::Engine& engine, const std::string& id, const std
 // 400 for other aggregates.
 ApiResult FunnelJson(engine::Engine& engine, const std::string& id, const std::string& pack,
                      const ApiOptions& options);
+// GET /api/v1/regions?by=province|riec_region|police_unit[&indicator=ID][&pack=]
+// (SPEC 8.3): per region (a distinct non-empty value of that column of the
+// municipalities file; default province) its member municipalities and
+// population, and for each indicator (or the one asked for) the figures pooled
+// over its members as the national figure is pooled, against the national
+// figure: count, value, rate, expected, national_rate, national_ratio,
+// national_zscore, poisson_p, binomial_p, and the region's rank by
+// national_ratio. Municipalities without a value are `unassigned`. A region
+// cell is suppressed, like a municipality's, when its count is below the
+// minimum, and also when its suppressed members' events together are (the
+// region minus its shown members would reveal them). 400 for another `by`;
+// a column the file lacks or leaves empty gives no regions (200).
+ApiResult RegionsJson(engine::Engine& engine, const std::string& by, const std::string& indicator,
+                      const std::string& pack, const ApiOptions& options);
 // GET /api/v1/alerts?since=RFC3339&limit=N&municipality=GM....: recent alerts
 // emitted at or after `since`, newest first.
 ApiResult AlertsJson(engine::Engine& engine, const std::string& since, const std::string& limit,
@@ -65,7 +79,7 @@ ApiResult AlertsJson(engine::Engine& engine, const std::string& since, const std
 // run as a formula (leading = + - @) starts with an apostrophe. Errors are the
 // JSON functions' errors. `filename` says what, and the event-time date:
 // zicht-ranking-<pack>-<indicator>-<date>.csv, zicht-alerts[-<code>]-<date>.csv,
-// zicht-municipality-<code>-<date>.csv.
+// zicht-municipality-<code>-<date>.csv, zicht-regions-<by>-<date>.csv.
 //
 // One row per municipality, in the order of IndicatorJson (rank empty for
 // suppressed municipalities and those without a figure).
@@ -80,6 +94,11 @@ ApiResult AlertsCsv(engine::Engine& engine, const std::string& since, const std:
 // a series and a list of their own; the alerts CSV takes ?municipality=).
 ApiResult MunicipalityCsv(engine::Engine& engine, const std::string& code,
                           const ApiOptions& options);
+
+// One row per (region, indicator), in the order of RegionsJson; the member
+// codes in one column, separated by spaces. zicht-regions-<by>[-<pack>-<indicator>]-<date>.csv.
+ApiResult RegionsCsv(engine::Engine& engine, const std::string& by, const std::string& indicator,
+                     const std::string& pack, const ApiOptions& options);
 
 // GET /api/v1/rules: loaded packs, versions and rules.
 ApiResult RulesJson(engine::Engine& engine);

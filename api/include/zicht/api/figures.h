@@ -29,6 +29,10 @@ struct IndicatorFigures {
   // and the expected count E against the national rate whatever the
   // indicator's baseline (as shrunk_ratio takes it); NaN otherwise.
   double observed = kNone, national_expected = kNone;
+  // The window every figure above is computed from (empty for reference
+  // indicators and before the first national snapshot), so that regions pool
+  // exactly what their members show.
+  engine::WindowAgg window{};
 };
 
 // Every indicator of the plan for one municipality, in indicator order.

@@ -33,8 +33,9 @@ enum class ResponseFormat { kJson, kCsv };
 Result<ResponseFormat> RequestedFormat(const monitoring::HttpRequest& req);
 
 // GET /api/v1/{municipalities,municipalities/{code},indicators,indicators/{id},
-// indicators/{id}/funnel,alerts,rules,status} and the dashboard at /. municipalities/{code},
-// indicators/{id} and alerts also answer as CSV (RequestedFormat).
+// indicators/{id}/funnel,regions,alerts,rules,status} and the dashboard at /.
+// municipalities/{code}, indicators/{id}, regions and alerts also answer as CSV
+// (RequestedFormat).
 Status InstallApiRoutes(monitoring::HttpServer& server, const RouteOptions& options,
                         EngineCall call);
 
