@@ -84,6 +84,17 @@ IndicatorFigures SnapshotFigures(engine::Engine& engine, int indicator, int muni
 
 IndicatorFigures FiguresOf(engine::Engine& engine, int indicator, int municipality) {
   auto in = engine.LiveInput(indicator, municipality);
+  const IndicatorDef& def = engine.plan().indicators()[static_cast<size_t>(indicator)];
+  if (def.neighbourhood) {
+    // Its national figures range over buurten: a municipality has its own
+    // window (every event there) but nothing national to be set against.
+    IndicatorFigures f;
+    f.indicator = indicator;
+    if (!in) return f;
+    in->national = nullptr;
+    f = FiguresFor(def, *in, in->store->Window(def.index, in->local, 0), true);
+    return f;
+  }
   if (!in) return SnapshotFigures(engine, indicator, municipality);
   const IndicatorDef& ind = engine.plan().indicators()[static_cast<size_t>(indicator)];
   const WindowAgg w = ind.reference >= 0 ? WindowAgg{} : in->store->Window(ind.index, in->local, 0);
@@ -104,6 +115,25 @@ std::vector<IndicatorFigures> IndicatorFiguresAll(engine::Engine& engine, int in
   const size_t n = engine.plan().municipalities().size();
   out.reserve(n);
   for (size_t m = 0; m < n; ++m) out.push_back(FiguresOf(engine, indicator, static_cast<int>(m)));
+  return out;
+}
+
+std::vector<std::pair<int, IndicatorFigures>> NeighbourhoodFigures(engine::Engine& engine,
+                                                                   int indicator,
+                                                                   int municipality) {
+  std::vector<std::pair<int, IndicatorFigures>> out;
+  const engine::Plan& plan = engine.plan();
+  const IndicatorDef& ind = plan.indicators()[static_cast<size_t>(indicator)];
+  if (!ind.neighbourhood || plan.neighbourhoods() == nullptr) return out;
+  for (int n : plan.neighbourhoods()->of_municipality(municipality)) {
+    auto in = engine.LiveNeighbourhoodInput(indicator, n);
+    if (!in) return {};
+    const WindowAgg& w = in->store->Window(ind.index, in->local, 0);
+    IndicatorFigures f = FiguresFor(ind, *in, w, true);
+    f.municipality_ratio =
+        ComputeMeasureFor(rules::Measure::kMunicipalityRatio, *in, w).observed;
+    out.emplace_back(n, f);
+  }
   return out;
 }
 

@@ -43,6 +43,7 @@ inline void BuildWorld(World* world, const std::string& name, const char* munici
   runtime::PlanSources sources;
   sources.rule_files = {root + "/pack.yaml"};
   sources.municipalities_path = root + "/municipalities.csv";
+  if (files.count("neighbourhoods.csv")) sources.neighbourhoods_path = root + "/neighbourhoods.csv";
   auto plan = runtime::LoadPlan(sources);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   world->plan = *plan;

@@ -35,6 +35,9 @@ const DRUG = existsSync(SHIPPED) ? { pack: 'ondermijning', id: 'synthetic_labs' 
 // A second pack whose rule reads q_value, so that the page has a q ranking to
 // show (the shipped packs may not read it).
 const Q_PACK = { pack: 'dashboard-q', id: 'labs_q' };
+// Every event names a CBS buurt (the shipped synthetic table), for the
+// neighbourhood table of the municipality page (SPEC 8.3).
+const NEIGHBOURHOODS = path.join(ROOT, 'config', 'reference', 'neighbourhoods.csv');
 const Q_PACK_YAML = `apiVersion: zicht/v1
 kind: RulePack
 metadata: { name: ${Q_PACK.pack}, theme: ondermijning }
@@ -45,6 +48,13 @@ indicators:
     aggregate: count
     where: { kind: [synthetic_lab] }
     window: 365d
+  - id: cash_buurt
+    title: Cash reports per buurt (test pack)
+    event: suspicious_transaction
+    aggregate: count
+    where: { channel: [cash] }
+    window: 90d
+    level: neighbourhood
 rules:
   - id: labs-q
     title: Synthetic labs, false discoveries controlled
@@ -123,7 +133,8 @@ before(async () => {
   eventsFile = path.join(tmp, 'events.jsonl');
   const truthFile = path.join(tmp, 'truth.jsonl');
   execFileSync(ZICHT, ['generate', '--days', String(DAYS), '--seed', String(SEED), '--municipalities',
-    path.join(ROOT, 'config', 'reference', 'municipalities.csv'), '--anomalies', truthFile, '-o', eventsFile],
+    path.join(ROOT, 'config', 'reference', 'municipalities.csv'), '--neighbourhoods', NEIGHBOURHOODS,
+    '--anomalies', truthFile, '-o', eventsFile],
   { stdio: ['ignore', 'ignore', 'inherit'] });
   truth = readFileSync(truthFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const lines = readFileSync(eventsFile, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
@@ -137,7 +148,7 @@ before(async () => {
     `  dead_letter: { file: ${JSON.stringify(path.join(tmp, 'dead-letter.jsonl'))} }`,
     `state: { dir: ${JSON.stringify(path.join(tmp, 'state'))} }`,
     `rules: [${JSON.stringify(PACK)}, ${JSON.stringify(qPack)}]`,
-    `reference: { municipalities: ${JSON.stringify(path.join(ROOT, 'config', 'reference', 'municipalities.csv'))} }`,
+    `reference: { municipalities: ${JSON.stringify(path.join(ROOT, 'config', 'reference', 'municipalities.csv'))}, neighbourhoods: ${JSON.stringify(NEIGHBOURHOODS)} }`,
     `http: { port: 0, bind: 127.0.0.1 }`,
     `allowed_lateness: 1d`, ''].join('\n'));
   engine = spawn(ZICHT, ['run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -406,6 +417,25 @@ test('q value is shown where a rule reads it, and only there', async () => {
   const row = await page.waitForSelector(`tr[data-indicator="${Q_PACK.pack}/${Q_PACK.id}"]`);
   assert.notEqual((await row.$eval('[data-col=q]', (e) => e.textContent)).trim(), '–');
   assert.equal((await page.$eval(`tr[data-indicator="${DRUG.pack}/${DRUG.id}"] [data-col=q]`, (e) => e.textContent)).trim(), '–');
+});
+
+test('municipality page lists its neighbourhoods with disclosure control', async () => {
+  const b = await api('/api/v1/municipalities/GM0363/neighbourhoods');
+  assert.ok(b.available);
+  assert.deepEqual(b.indicators.map((i) => i.id), ['cash_buurt']);
+  assert.ok(b.neighbourhoods.length > 100, 'Amsterdam has hundreds of (synthetic) buurten');
+  const shown = b.neighbourhoods.find((n) => !n.figures[0].suppressed);
+  const hidden = b.neighbourhoods.find((n) => n.figures[0].suppressed);
+  assert.ok(shown && hidden, 'both a shown and a suppressed buurt');
+  assert.equal(hidden.figures[0].count, null);
+  assert.equal(hidden.figures[0].municipality_ratio, null);
+  await open('#/municipality/GM0363');
+  await page.waitForSelector('table.neighbourhoods');
+  assert.equal(await page.$$eval('table.neighbourhoods tbody tr', (rows) => rows.length), b.neighbourhoods.length);
+  const cell = (code, col) => page.$eval(`tr[data-buurt="${code}"] [data-col=${col}]`, (e) => e.textContent.trim());
+  assert.equal((await cell(shown.code, 'count')).replace(/[^0-9]/g, ''), String(shown.figures[0].count));
+  assert.equal(await cell(hidden.code, 'count'), `< ${b.disclosure_min_count}`);
+  assert.equal(await cell(hidden.code, 'muni_ratio'), '–');
 });
 
 test('municipality page explains an alert: conditions with observed values and thresholds', async () => {

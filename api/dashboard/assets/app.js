@@ -45,6 +45,8 @@
       no_indicators: 'Er zijn geen indicatoren geladen.',
       sev_info: 'info', sev_low: 'laag', sev_medium: 'midden', sev_high: 'hoog', sev_critical: 'kritiek',
       download_ranking: 'Ranglijst downloaden (CSV)', download_alerts: 'Meldingen downloaden (CSV)',
+      neighbourhoods: 'Buurten', buurt: 'Buurt', muni_ratio: 't.o.v. gemeente',
+      buurt_note: 'Per buurt; de index vergelijkt met alle buurten van Nederland, "t.o.v. gemeente" met de eigen gemeente.',
       download_figures: 'Cijfers downloaden (CSV)', download_muni_alerts: 'Meldingen van de gemeente downloaden (CSV)',
       download_all_munis: 'Alle gemeenten, los van de filters; kleine aantallen blijven leeg.',
       download_all_alerts: 'Alle recente meldingen, los van de filters; kleine aantallen blijven leeg.',
@@ -106,6 +108,8 @@
       no_indicators: 'No indicators are loaded.',
       sev_info: 'info', sev_low: 'low', sev_medium: 'medium', sev_high: 'high', sev_critical: 'critical',
       download_ranking: 'Download ranking (CSV)', download_alerts: 'Download alerts (CSV)',
+      neighbourhoods: 'Neighbourhoods', buurt: 'Neighbourhood', muni_ratio: 'vs municipality',
+      buurt_note: 'Per CBS buurt; the index compares with every buurt of the Netherlands, "vs municipality" with its own municipality.',
       download_figures: 'Download figures (CSV)', download_muni_alerts: 'Download the municipality’s alerts (CSV)',
       download_all_munis: 'All municipalities, whatever the filters; small counts stay empty.',
       download_all_alerts: 'All recent alerts, whatever the filters; small counts stay empty.',
@@ -346,7 +350,13 @@
       if (r.view === 'map') await loadMap();
       return data;
     }
-    if (r.view === 'municipality') return getJson('/api/v1/municipalities/' + encodeURIComponent(r.parts[0] || ''));
+    if (r.view === 'municipality') {
+      const code = encodeURIComponent(r.parts[0] || '');
+      const [data, buurten] = await Promise.all([getJson('/api/v1/municipalities/' + code),
+        getJson('/api/v1/municipalities/' + code + '/neighbourhoods').catch(() => null)]);
+      if (data) data.buurten = buurten;
+      return data;
+    }
     return null;
   }
 
@@ -949,6 +959,24 @@
     }
     return html;
   }
+  // SPEC 8.3: the buurten of a municipality for its neighbourhood indicators,
+  // small counts suppressed by the API (shown as a dash).
+  function neighbourhoodTable(b, min) {
+    if (!b || !b.available || !b.indicators.length || !b.neighbourhoods.length) return '';
+    const cell = (f, field) => f.suppressed ? '<span class="suppressed">–</span>' : fmt(f[field]);
+    return `<h2 id="buurten-h">${esc(t('neighbourhoods'))}</h2><p class="sub">${esc(t('buurt_note'))}</p>
+      <div class="tablewrap"><table class="neighbourhoods" aria-labelledby="buurten-h"><thead><tr>
+        <th scope="col">${esc(t('buurt'))}</th>
+        ${b.indicators.map((i) => `<th scope="col" class="num">${esc(i.title || i.id)} · ${esc(t('count'))}</th>
+          <th scope="col" class="num">${esc(t('index'))}</th><th scope="col" class="num">${esc(t('muni_ratio'))}</th>`).join('')}
+      </tr></thead><tbody>${b.neighbourhoods.map((n) => `<tr data-buurt="${esc(n.code)}">
+        <th scope="row">${esc(n.name)} <span class="sub">${esc(n.code)}</span></th>
+        ${n.figures.map((f) => `<td class="num" data-col="count">${f.suppressed ? `<span class="suppressed" title="${esc(t('suppressed'))}">&lt; ${min}</span>` : fmt(f.count, { int: true })}</td>
+          <td class="num" data-col="index">${cell(f, 'national_ratio')}</td>
+          <td class="num" data-col="muni_ratio">${cell(f, 'municipality_ratio')}</td>`).join('')}
+      </tr>`).join('')}</tbody></table></div>`;
+  }
+
   function renderMunicipality(r, data) {
     const min = data.disclosure_min_count;
     const recent = (state.byCode[data.code] || {}).recent_alerts;
@@ -990,7 +1018,7 @@
         ['dl-muni-alerts', csvUrl('/api/v1/alerts', { municipality: data.code, limit: 10000 }), 'download_muni_alerts']])}
       <h2 id="alerts-h">${esc(t('recent_alerts'))}</h2>
       <section aria-labelledby="alerts-h">${alertSection(alerts, r.query.alert)}</section>
-      ${tables}`;
+      ${tables}${neighbourhoodTable(data.buurten, min)}`;
     if (moreOpen && $('details.more')) $('details.more').open = true;
     document.title = data.name + ' – zicht';
     if (r.query.alert) {

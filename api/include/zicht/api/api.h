@@ -35,6 +35,12 @@ ApiResult MunicipalitiesJson(engine::Engine& engine, const ApiOptions& options);
 // municipality's recent alerts.
 ApiResult MunicipalityJson(engine::Engine& engine, const std::string& code,
                            const ApiOptions& options);
+// GET /api/v1/municipalities/{code}/neighbourhoods: every buurt of the
+// municipality with its neighbourhood indicators (count, rate, national and
+// municipality ratio, poisson_p, shrunk_ratio), small counts suppressed as
+// for municipalities; `available` false when another instance owns it.
+ApiResult NeighbourhoodsJson(engine::Engine& engine, const std::string& code,
+                             const ApiOptions& options);
 // GET /api/v1/indicators: the indicators of the loaded packs.
 ApiResult IndicatorsJson(engine::Engine& engine);
 // GET /api/v1/indicators/{id}[?pack=][&by=]: all municipalities ranked by

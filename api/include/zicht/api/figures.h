@@ -29,6 +29,9 @@ struct IndicatorFigures {
   // and the expected count E against the national rate whatever the
   // indicator's baseline (as shrunk_ratio takes it); NaN otherwise.
   double observed = kNone, national_expected = kNone;
+  // Neighbourhood indicators per buurt (SPEC 8.3): its rate ÷ its
+  // municipality's; NaN otherwise.
+  double municipality_ratio = kNone;
   // The window every figure above is computed from (empty for reference
   // indicators and before the first national snapshot), so that regions pool
   // exactly what their members show.
@@ -39,6 +42,13 @@ struct IndicatorFigures {
 std::vector<IndicatorFigures> MunicipalityFigures(engine::Engine& engine, int municipality);
 // One indicator for every municipality, in municipality order.
 std::vector<IndicatorFigures> IndicatorFiguresAll(engine::Engine& engine, int indicator);
+// A neighbourhood indicator for every buurt of a municipality, in table
+// order: (neighbourhood index, figures against all buurten of the country).
+// Empty when the municipality is owned elsewhere (the per-buurt windows live
+// only with their partition) or the indicator is not a neighbourhood one.
+std::vector<std::pair<int, IndicatorFigures>> NeighbourhoodFigures(engine::Engine& engine,
+                                                                   int indicator,
+                                                                   int municipality);
 // The indicator's rate for the window ending on each of the last `days`
 // closed days (oldest first); empty for municipalities owned elsewhere.
 std::vector<double> RateHistory(engine::Engine& engine, int indicator, int municipality, int days);
