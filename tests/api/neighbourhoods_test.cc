@@ -42,8 +42,7 @@ rules: []
 std::vector<std::string> Feed() {
   std::vector<std::string> lines;
   int id = 0;
-  auto add = [&](const std::string& day, const std::string& muni, const std::string& buurt,
-                 int n) {
+  auto add = [&](const std::string& day, const std::string& muni, const std::string& buurt, int n) {
     for (int i = 0; i < n; ++i) {
       lines.push_back(R"({"type":"suspicious_transaction","id":"e)" + std::to_string(++id) +
                       R"(","time":")" + day + R"(T10:00:00Z","municipality":")" + muni + "\"" +

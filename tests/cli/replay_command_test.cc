@@ -7,6 +7,7 @@
 #include "zicht/base/file.h"
 #include "zicht/cli/commands.h"
 #include "zicht/reference/municipalities.h"
+#include "zicht/reference/neighbourhoods.h"
 #include "zicht/tools/generator.h"
 
 namespace zicht::cli {
@@ -70,6 +71,67 @@ TEST(ReplayCommandTest, WritesTheMetricsOfZichtRunWhenAsked) {
   EXPECT_EQ(SumOf(*text, "zicht_dead_letters_total", ""), dead);
   EXPECT_EQ(SumOf(*text, "zicht_alerts_emitted_total", ""), alerts);
   EXPECT_NE(text->find("zicht_build_info{"), std::string::npos);
+}
+
+// SPEC 8.3 through the command line: --neighbourhoods loads the buurt table,
+// neighbourhood rules fire with the buurt named, events naming a buurt that is
+// not in the table or lies elsewhere are dead-lettered with their reason, and
+// without the table a neighbourhood pack is refused with file:line:column.
+TEST(ReplayCommandTest, NeighbourhoodRulesAndReasons) {
+  auto dir = TemporaryDirectory::Make("zicht-replay-buurt-");
+  ASSERT_TRUE(dir.ok());
+  const std::string buurten = ZICHT_SOURCE_DIR "/config/reference/neighbourhoods.csv";
+  auto munis = reference::MunicipalityTable::Load(kMunicipalities);
+  ASSERT_TRUE(munis.ok());
+  auto table = reference::NeighbourhoodTable::Load(buurten, **munis);
+  ASSERT_TRUE(table.ok());
+  tools::GeneratorOptions generator;
+  generator.days = 90;
+  generator.seed = 11;
+  generator.clean = true;
+  generator.neighbourhoods = table->get();
+  std::stringstream feed;
+  ASSERT_TRUE(tools::GenerateFeed(generator, (*munis)->rows(), feed, nullptr).ok());
+  std::string events = feed.str();
+  const std::string tail = R"(,"amount_eur":10,"channel":"cash","sector":"bank"})";
+  events += R"({"type":"suspicious_transaction","id":"x-1","time":"2026-03-31T23:00:00Z",)"
+            R"("municipality":"GM0363","neighbourhood":"BU03639999")" +
+            tail + "\n";
+  events += R"({"type":"suspicious_transaction","id":"x-2","time":"2026-03-31T23:00:00Z",)"
+            R"("municipality":"GM0363","neighbourhood":"BU05990000")" +
+            tail + "\n";
+  const std::string input = dir->path() + "/events.jsonl";
+  ASSERT_TRUE(WriteFileAtomic(input, events).ok());
+
+  ReplayCommandOptions options;
+  options.rule_files = {ZICHT_SOURCE_DIR "/tests/engine/data/neighbourhood_pack.yaml"};
+  options.municipalities_path = kMunicipalities;
+  options.neighbourhoods_path = buurten;
+  options.input_path = input;
+  options.alerts_path = dir->path() + "/alerts.jsonl";
+  options.dead_letter_path = dir->path() + "/dead.jsonl";
+  options.quiet = true;
+  ASSERT_EQ(ReplayCommand(options), 0);
+  auto alerts = ReadFileToString(options.alerts_path);
+  ASSERT_TRUE(alerts.ok());
+  EXPECT_NE(alerts->find(R"("rule":"buurt-cash-hotspot")"), std::string::npos);
+  EXPECT_NE(alerts->find(R"("neighbourhood":"BU)"), std::string::npos);
+  auto dead = ReadFileToString(options.dead_letter_path);
+  ASSERT_TRUE(dead.ok());
+  EXPECT_NE(
+      dead->find(
+          R"({"reason":"unknown_neighbourhood","detail":"neighbourhood 'BU03639999' is not in the reference data")"),
+      std::string::npos)
+      << *dead;
+  EXPECT_NE(
+      dead->find(
+          R"({"reason":"neighbourhood_mismatch","detail":"neighbourhood BU05990000 lies in GM0599, not in GM0363")"),
+      std::string::npos)
+      << *dead;
+
+  options.neighbourhoods_path.clear();
+  options.alerts_path = dir->path() + "/alerts-2.jsonl";
+  EXPECT_EQ(ReplayCommand(options), 1);
 }
 
 }  // namespace
