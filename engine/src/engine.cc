@@ -65,6 +65,7 @@ void Engine::SetPlan(PlanPtr plan) {
   }
   NationalBaselineOptions national_options;
   national_options.lag_days = options_.national_lag_days;
+  national_options.prune = options_.own_all_partitions;
   national_ = std::make_unique<NationalBaseline>(*plan_, active_partitions_, national_options);
   const int64_t held = barrier_ ? barrier_->held() : 0;
   barrier_ = std::make_unique<NationalBarrier>(*plan_, national_.get(), active_partitions_.size(),

@@ -130,6 +130,18 @@ std::optional<MeasureInput> Engine::LiveInput(int indicator, int municipality) {
   return Input(part, indicator, part.store->Local(municipality));
 }
 
+std::optional<MeasureInput> Engine::LiveNeighbourhoodInput(int indicator, int neighbourhood) {
+  const NeighbourhoodTable* buurten = plan_->neighbourhoods();
+  if (buurten == nullptr || !plan_->uses_neighbourhoods()) return std::nullopt;
+  const int m = buurten->at(static_cast<size_t>(neighbourhood)).municipality;
+  const int p = partition_of_[static_cast<size_t>(m)];
+  if (!Owns(p)) return std::nullopt;
+  PartitionState& part = Partition(p);
+  const int local = part.store->LocalOfNeighbourhood(neighbourhood);
+  if (local < 0) return std::nullopt;
+  return Input(part, indicator, local);
+}
+
 const WindowStore* Engine::WindowsOf(int municipality) const {
   const int p = partition_of_[static_cast<size_t>(municipality)];
   return Owns(p) ? partitions_[static_cast<size_t>(p)]->store.get() : nullptr;

@@ -121,9 +121,10 @@ void NationalBaseline::Prune(bool hours) {
   // asks for. Find takes the latest snapshot at or before a bucket, so the
   // newest one at or below the cut is kept too. A few buckets of slack keep
   // the ones a restarted partition's first evaluations read.
+  if (!options_.prune) return;
   const std::optional<int64_t> low = CompleteUpTo(hours);
   if (!low) return;
-  const int64_t cut = *low - (hours ? 24 : 1) * (options_.lag_days + 2);
+  const int64_t cut = *low - int64_t{hours ? 24 : 1} * (options_.lag_days + 2);
   for (auto& [p, h] : partitions_) {
     auto& q = h.snapshots[hours];
     while (q.size() > 1 && q[1].final_bucket <= cut) q.pop_front();

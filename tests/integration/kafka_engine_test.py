@@ -30,11 +30,6 @@ ZICHT = os.environ.get("ZICHT_BIN", os.path.join(REPO, "build", "zicht"))
 KAFKA_DIR = os.environ.get("ZICHT_KAFKA_DIR", os.path.join(REPO, ".kafka"))
 MUNIS = os.path.join(REPO, "config", "reference", "municipalities.csv")
 PACK = os.path.join(REPO, "tests", "rules", "data", "spec_example.yaml")
-# Neighbourhood rules (SPEC 8.3): events carry a CBS buurt, national figures
-# of these indicators travel between instances per buurt.
-BUURT_PACK = os.path.join(REPO, "tests", "engine", "data", "neighbourhood_pack.yaml")
-PACKS = PACK + "," + BUURT_PACK
-NEIGHBOURHOODS = os.path.join(REPO, "config", "reference", "neighbourhoods.csv")
 PARTITIONS = 6
 
 
@@ -92,13 +87,12 @@ class Fixture:
         self.dir = tempfile.mkdtemp(prefix="zicht-kafka-test-")
         self.feed = os.path.join(self.dir, "events.jsonl")
         args = [ZICHT, "generate", "--days", str(days), "--seed", str(seed), "--municipalities", MUNIS,
-                "--neighbourhoods", NEIGHBOURHOODS, "-o", self.feed]
+                "-o", self.feed]
         if clean:
             args.append("--clean")
         run(args)
         alerts, dlq = os.path.join(self.dir, "replay-alerts.jsonl"), os.path.join(self.dir, "replay-dlq.jsonl")
-        run([ZICHT, "replay", "--quiet", "--rules", PACKS, "--municipalities", MUNIS,
-             "--neighbourhoods", NEIGHBOURHOODS, "--input", self.feed,
+        run([ZICHT, "replay", "--quiet", "--rules", PACK, "--municipalities", MUNIS, "--input", self.feed,
              "--alerts", alerts, "--dead-letter", dlq, "--partitions", str(PARTITIONS)])
         self.replay = {}
         with open(alerts) as f:
@@ -124,8 +118,8 @@ sinks:
   alerts: {{ kafka: {{ topic: {topic}.alerts }} }}
   dead_letter: {{ kafka: {{ topic: {topic}.dead-letter }} }}
 state: {{ dir: {state} }}
-rules: [{PACK}, {BUURT_PACK}]
-reference: {{ municipalities: {MUNIS}, neighbourhoods: {NEIGHBOURHOODS} }}
+rules: [{PACK}]
+reference: {{ municipalities: {MUNIS} }}
 http: {{ port: 0 }}
 {extra}""")
         return path
@@ -159,7 +153,6 @@ class KafkaEngineTest(unittest.TestCase):
     def setUpClass(cls):
         cls.fx = Fixture()
         assert len(cls.fx.replay) > 20, "the feed should raise alerts"
-        assert any("neighbourhood" in a for a in cls.fx.replay.values()), "and neighbourhood alerts"
 
     @classmethod
     def tearDownClass(cls):

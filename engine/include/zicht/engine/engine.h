@@ -172,6 +172,9 @@ class Engine {
   // now (nullopt: the municipality's partition is owned elsewhere). Valid
   // until the next call that changes the engine.
   std::optional<MeasureInput> LiveInput(int indicator, int municipality);
+  // The same for a neighbourhood of a neighbourhood indicator (nullopt: owned
+  // elsewhere, or the plan keeps no neighbourhood units).
+  std::optional<MeasureInput> LiveNeighbourhoodInput(int indicator, int neighbourhood);
   // The windows of `municipality`'s partition (null: owned elsewhere).
   const WindowStore* WindowsOf(int municipality) const;
   // National figures: the latest complete snapshots and reference figures.

@@ -92,10 +92,15 @@ struct NationalBaselineOptions {
   // Final buckets kept per partition and unit: how far partitions may drift apart
   // in event time before figures for the slowest are gone (default 64).
   int history = 64;
+  // Drop snapshots older than every active partition can still ask for
+  // (they dominate memory with neighbourhood indicators). Only safe when a
+  // partition's final bucket never goes back: the engine owns every
+  // partition for its whole life (files). On Kafka a partition revoked
+  // without a commit is reloaded behind what it published, and then needs
+  // the others' older snapshots; there `history` bounds them (default off).
+  bool prune = false;
   // EngineOptions::national_lag_days: partitions compare with figures this
-  // many days before their final bucket. Snapshots older than every active
-  // partition can still ask for are dropped (they dominate memory with
-  // neighbourhood indicators).
+  // many days before their final bucket.
   int lag_days = 0;
 };
 
