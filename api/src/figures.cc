@@ -130,8 +130,7 @@ std::vector<std::pair<int, IndicatorFigures>> NeighbourhoodFigures(engine::Engin
     if (!in) return {};
     const WindowAgg& w = in->store->Window(ind.index, in->local, 0);
     IndicatorFigures f = FiguresFor(ind, *in, w, true);
-    f.municipality_ratio =
-        ComputeMeasureFor(rules::Measure::kMunicipalityRatio, *in, w).observed;
+    f.municipality_ratio = ComputeMeasureFor(rules::Measure::kMunicipalityRatio, *in, w).observed;
     out.emplace_back(n, f);
   }
   return out;

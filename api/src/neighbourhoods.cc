@@ -69,7 +69,8 @@ ApiResult NeighbourhoodsJson(Engine& engine, const std::string& code, const ApiO
         Number(w, "rate", s.rate);
         Number(w, "national_rate", s.national_rate);
         Number(w, "national_ratio", s.national_ratio);
-        Number(w, "municipality_ratio", s.suppressed ? IndicatorFigures::kNone : f.municipality_ratio);
+        Number(w, "municipality_ratio",
+               s.suppressed ? IndicatorFigures::kNone : f.municipality_ratio);
         Number(w, "poisson_p", s.poisson_p);
         Number(w, "shrunk_ratio", s.shrunk_ratio);
         w.EndObject();

@@ -136,10 +136,10 @@ Status InstallApiRoutes(monitoring::HttpServer& server, const RouteOptions& opti
       [api](engine::Engine& e, const HttpRequest& r) {
         return MunicipalityCsv(e, r.params.at("code"), api);
       }));
-  ZICHT_RETURN_IF_ERROR(route(
-      "/api/v1/municipalities/{code}/neighbourhoods", [api](engine::Engine& e, const HttpRequest& r) {
-        return NeighbourhoodsJson(e, r.params.at("code"), api);
-      }));
+  ZICHT_RETURN_IF_ERROR(route("/api/v1/municipalities/{code}/neighbourhoods",
+                              [api](engine::Engine& e, const HttpRequest& r) {
+                                return NeighbourhoodsJson(e, r.params.at("code"), api);
+                              }));
   ZICHT_RETURN_IF_ERROR(route("/api/v1/indicators", [](engine::Engine& e, const HttpRequest&) {
     return IndicatorsJson(e);
   }));

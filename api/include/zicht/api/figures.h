@@ -47,8 +47,7 @@ std::vector<IndicatorFigures> IndicatorFiguresAll(engine::Engine& engine, int in
 // Empty when the municipality is owned elsewhere (the per-buurt windows live
 // only with their partition) or the indicator is not a neighbourhood one.
 std::vector<std::pair<int, IndicatorFigures>> NeighbourhoodFigures(engine::Engine& engine,
-                                                                   int indicator,
-                                                                   int municipality);
+                                                                   int indicator, int municipality);
 // The indicator's rate for the window ending on each of the last `days`
 // closed days (oldest first); empty for municipalities owned elsewhere.
 std::vector<double> RateHistory(engine::Engine& engine, int indicator, int municipality, int days);
