@@ -2,19 +2,13 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-
+#include "csv_fields.h"
 #include "zicht/base/csv.h"
 
 namespace zicht::reference {
-namespace {
 
-bool ParseInt(std::string_view s, int64_t* out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
-}  // namespace
+using internal::FieldColumn;
+using internal::ParseInt;
 
 int MunicipalityTable::ColumnIndex(std::string_view name) const {
   for (size_t i = 0; i < columns_.size(); ++i) {
@@ -77,10 +71,8 @@ Result<MunicipalityTablePtr> MunicipalityTable::Load(const std::string& path) {
   for (const CsvRow& row : csv->rows) {
     auto at = [&](int col) -> const std::string& { return row.fields[static_cast<size_t>(col)]; };
     auto err = [&](int col, std::string_view msg) {
-      // Column of the field: 1 + the widths of the fields before it, with commas.
-      size_t column = 1;
-      for (int c = 0; c < col; ++c) column += row.fields[static_cast<size_t>(c)].size() + 1;
-      return Status::InvalidArgument(fmt::format("{}:{}:{}: {}", path, row.line, column, msg));
+      return Status::InvalidArgument(
+          fmt::format("{}:{}:{}: {}", path, row.line, FieldColumn(row, col), msg));
     };
     Municipality m;
     m.code = at(col_code);

@@ -2,19 +2,13 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-
+#include "csv_fields.h"
 #include "zicht/base/csv.h"
 
 namespace zicht::reference {
-namespace {
 
-bool ParseInt(std::string_view s, int64_t* out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
-}  // namespace
+using internal::FieldColumn;
+using internal::ParseInt;
 
 Result<NeighbourhoodTablePtr> NeighbourhoodTable::FromRows(std::vector<Neighbourhood> rows,
                                                            size_t municipality_count,
@@ -64,14 +58,9 @@ Result<NeighbourhoodTablePtr> NeighbourhoodTable::Load(const std::string& path,
   std::vector<int> line_of(municipalities.size(), 0);  // first line of each municipality
   for (const CsvRow& row : csv->rows) {
     auto at = [&](int col) -> const std::string& { return row.fields[static_cast<size_t>(col)]; };
-    auto column_of = [&](int col) {
-      size_t column = 1;
-      for (int c = 0; c < col; ++c) column += row.fields[static_cast<size_t>(c)].size() + 1;
-      return column;
-    };
     auto err = [&](int col, std::string_view msg) {
       return Status::InvalidArgument(
-          fmt::format("{}:{}:{}: {}", path, row.line, column_of(col), msg));
+          fmt::format("{}:{}:{}: {}", path, row.line, FieldColumn(row, col), msg));
     };
     Neighbourhood n;
     n.code = at(col_code);

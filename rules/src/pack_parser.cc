@@ -126,10 +126,11 @@ std::optional<FieldSpec> PackParser::ParseField(const Entry& e) {
   }
   if (std::find(std::begin(kEnvelopeFields), std::end(kEnvelopeFields), f.name) !=
       std::end(kEnvelopeFields)) {
-    ctx_.Error(e.key_mark,
-               fmt::format("'{}' is an envelope field (type, id, time, municipality) and "
-                           "cannot be declared",
-                           f.name));
+    ctx_.Error(
+        e.key_mark,
+        fmt::format("'{}' is an envelope field (type, id, time, municipality, neighbourhood) and "
+                    "cannot be declared",
+                    f.name));
     return std::nullopt;
   }
   if (e.value.IsMap()) {

@@ -51,7 +51,10 @@ struct Ctx : yaml::Diagnostics {
 
 inline constexpr std::string_view kApiVersion = "zicht/v1";
 inline constexpr size_t kMaxIdLength = 128;
-inline constexpr std::string_view kEnvelopeFields[] = {"type", "id", "time", "municipality"};
+// The envelope (SPEC 2; the optional neighbourhood, 8.3): the decoder reads
+// these for every type, so a pack cannot declare them as its own fields.
+inline constexpr std::string_view kEnvelopeFields[] = {"type", "id", "time", "municipality",
+                                                       "neighbourhood"};
 
 // User text inside a message: one readable line whatever the input.
 inline std::string Show(std::string_view s) {

@@ -307,8 +307,12 @@ std::vector<Case> Cases() {
        {"6:11: event type 'drug_finding' is built in and cannot be redeclared"}},
       {"DeclaredEnvelopeField",
        std::string(kEventsBase) + "      time: string\n",
-       {"10:7: 'time' is an envelope field (type, id, time, municipality) and cannot be "
-        "declared"}},
+       {"10:7: 'time' is an envelope field (type, id, time, municipality, neighbourhood) and "
+        "cannot be declared"}},
+      {"DeclaredNeighbourhoodField",
+       std::string(kEventsBase) + "      neighbourhood: string\n",
+       {"10:7: 'neighbourhood' is an envelope field (type, id, time, municipality, "
+        "neighbourhood) and cannot be declared"}},
       {"UnknownFieldType",
        Sub(kEventsBase, "amount_eur: number", "amount_eur: integer"),
        {"8:19: unknown field type 'integer' (expected one of: string, number, bool)"}},
