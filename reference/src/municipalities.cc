@@ -19,7 +19,7 @@ int MunicipalityTable::ColumnIndex(std::string_view name) const {
 
 Result<MunicipalityTablePtr> MunicipalityTable::FromRows(
     std::vector<Municipality> rows, std::string source, std::vector<std::string> columns,
-    std::vector<std::vector<std::string>> cells) {
+    std::vector<std::vector<std::string>> cells, std::vector<std::pair<std::string, int>> aliases) {
   auto table = std::make_shared<MunicipalityTable>();
   table->source_ = std::move(source);
   if (columns.empty() || cells.size() != rows.size()) {
@@ -46,7 +46,28 @@ Result<MunicipalityTablePtr> MunicipalityTable::FromRows(
     table->total_population_ += rows[i].population;
   }
   table->rows_ = std::move(rows);
+  ZICHT_RETURN_IF_ERROR(table->AddAliases(std::move(aliases)));
   return MunicipalityTablePtr(std::move(table));
+}
+
+Status MunicipalityTable::AddAliases(std::vector<std::pair<std::string, int>> aliases) {
+  for (const auto& [code, index] : aliases) {
+    const int n = CodeNumber(code);
+    if (n < 0) return Status::InvalidArgument(fmt::format("bad alias code '{}'", code));
+    if (index < 0 || static_cast<size_t>(index) >= rows_.size()) {
+      return Status::InvalidArgument(fmt::format("alias {}: no row {}", code, index));
+    }
+    const int16_t existing = by_number_[static_cast<size_t>(n)];
+    if (existing >= 0) {
+      if (rows_[static_cast<size_t>(existing)].code == code) {
+        return Status::InvalidArgument(fmt::format("alias {} is a municipality code", code));
+      }
+      return Status::InvalidArgument(fmt::format("duplicate alias {}", code));
+    }
+    by_number_[static_cast<size_t>(n)] = static_cast<int16_t>(index);
+  }
+  aliases_ = std::move(aliases);
+  return Status::Ok();
 }
 
 Result<MunicipalityTablePtr> MunicipalityTable::Load(const std::string& path) {

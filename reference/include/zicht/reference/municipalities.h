@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "zicht/base/status.h"
@@ -32,14 +33,20 @@ class MunicipalityTable {
   // `columns` and `cells` (per row, the text of each column) keep every
   // column of a file, so that baselines and regions can group by any of them;
   // without them the table has the SPEC columns, filled from the rows.
+  // `aliases` (code, row index) are codes that are not rows but that IndexOf()
+  // maps to a row: old codes of a merger (SPEC 8.3, MergerTable::Extend()). An
+  // alias that is not a CBS code, that is a row's code or another alias, or
+  // whose index is not a row is an error.
   static Result<std::shared_ptr<const MunicipalityTable>> FromRows(
       std::vector<Municipality> rows, std::string source = {},
-      std::vector<std::string> columns = {}, std::vector<std::vector<std::string>> cells = {});
+      std::vector<std::string> columns = {}, std::vector<std::vector<std::string>> cells = {},
+      std::vector<std::pair<std::string, int>> aliases = {});
 
   size_t size() const { return rows_.size(); }
   const Municipality& at(size_t index) const { return rows_[index]; }
   const std::vector<Municipality>& rows() const { return rows_; }
-  // Dense index of a code, or -1 when the code is not in the table.
+  // Dense index of a code (of its row, or the row an alias names), or -1 when
+  // the code is not in the table.
   int IndexOf(std::string_view code) const {
     int n = CodeNumber(code);
     return n < 0 ? -1 : by_number_[static_cast<size_t>(n)];
@@ -58,6 +65,8 @@ class MunicipalityTable {
                : std::string_view();
   }
   const std::string& source() const { return source_; }
+  // The aliases FromRows() was given, in that order.
+  const std::vector<std::pair<std::string, int>>& aliases() const { return aliases_; }
 
   // 0..9999 for "GM" followed by exactly four digits, else -1.
   static int CodeNumber(std::string_view code) {
@@ -72,12 +81,15 @@ class MunicipalityTable {
   }
 
  private:
+  Status AddAliases(std::vector<std::pair<std::string, int>> aliases);
+
   std::vector<Municipality> rows_;
   std::array<int16_t, 10000> by_number_{};
   int64_t total_population_ = 0;
   std::string source_;
   std::vector<std::string> columns_;
   std::vector<std::vector<std::string>> cells_;  // [row][column]
+  std::vector<std::pair<std::string, int>> aliases_;
 };
 
 using MunicipalityTablePtr = std::shared_ptr<const MunicipalityTable>;
