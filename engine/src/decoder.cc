@@ -63,10 +63,11 @@ struct EventDecoder::Scratch {
 
 EventDecoder::EventDecoder(std::shared_ptr<const SchemaRegistry> schemas,
                            MunicipalityTablePtr municipalities, DecoderOptions options,
-                           NeighbourhoodTablePtr neighbourhoods)
+                           NeighbourhoodTablePtr neighbourhoods, std::vector<int> final_of)
     : schemas_(std::move(schemas)),
       municipalities_(std::move(municipalities)),
       neighbourhoods_(std::move(neighbourhoods)),
+      final_of_(std::move(final_of)),
       options_(options),
       parser_(std::make_unique<simdjson::dom::parser>()),
       scratch_(std::make_unique<Scratch>()) {
@@ -306,7 +307,12 @@ bool EventDecoder::Decode(std::string_view bytes, bool padded, DecodedEvent* out
                   fmt::format("neighbourhood '{}' is not in the reference data", buurt));
     }
     const int in = neighbourhoods_->at(static_cast<size_t>(neighbourhood)).municipality;
-    if (in != municipality) {
+    // A buurt of a code merged with the event's lies in the same municipality
+    // now or soon (SPEC 8.3: old and new codes name one history).
+    const bool same = in == municipality ||
+                      (!final_of_.empty() && final_of_[static_cast<size_t>(in)] ==
+                                                 final_of_[static_cast<size_t>(municipality)]);
+    if (!same) {
       return fail(DeadLetterReason::kNeighbourhoodMismatch,
                   fmt::format("neighbourhood {} lies in {}, not in {}", buurt,
                               municipalities_->at(static_cast<size_t>(in)).code, code));

@@ -48,14 +48,23 @@ Engine::~Engine() = default;
 
 void Engine::SetPlan(PlanPtr plan) {
   plan_ = std::move(plan);
+  std::vector<int> final_of;
+  if (!plan_->mergers().empty()) {
+    for (size_t m = 0; m < plan_->municipalities().size(); ++m)
+      final_of.push_back(plan_->final_of(static_cast<int>(m)));
+  }
   decoder_ = std::make_unique<EventDecoder>(plan_->schemas(), plan_->municipalities_ptr(),
-                                            options_.decoder, plan_->neighbourhoods_ptr());
+                                            options_.decoder, plan_->neighbourhoods_ptr(),
+                                            std::move(final_of));
   const MunicipalityTable& munis = plan_->municipalities();
   partition_of_.assign(munis.size(), 0);
   partition_munis_.assign(static_cast<size_t>(options_.partitions), {});
   for (size_t m = 0; m < munis.size(); ++m) {
-    int p =
-        options_.partitions == 1 ? 0 : KafkaPartitionForKey(munis.at(m).code, options_.partitions);
+    // Every code of a merger lives where its final code does, so that the
+    // merger folds within one partition (SPEC 8.3).
+    const std::string& key =
+        munis.at(static_cast<size_t>(plan_->final_of(static_cast<int>(m)))).code;
+    int p = options_.partitions == 1 ? 0 : KafkaPartitionForKey(key, options_.partitions);
     partition_of_[m] = p;
     partition_munis_[static_cast<size_t>(p)].push_back(static_cast<int>(m));
   }
@@ -82,10 +91,34 @@ void Engine::SetPlan(PlanPtr plan) {
   probe_->PlanLoaded(*plan_);
 }
 
+Status Engine::CheckRouting(const Plan& plan) const {
+  // A partition's state is stored under its id: a code whose partition a new
+  // merger changes would leave its history behind (SPEC 8.3 folds within a
+  // partition). One partition, or a merger within one, is always fine.
+  const MunicipalityTable& now = plan_->municipalities();
+  const MunicipalityTable& next = plan.municipalities();
+  for (size_t m = 0; m < next.size() && options_.partitions > 1; ++m) {
+    const int before = now.IndexOf(next.at(m).code);
+    const std::string& key = next.at(static_cast<size_t>(plan.final_of(static_cast<int>(m)))).code;
+    const int after = KafkaPartitionForKey(key, options_.partitions);
+    const int was = before >= 0 ? partition_of_[static_cast<size_t>(before)]
+                                : KafkaPartitionForKey(next.at(m).code, options_.partitions);
+    if (was != after) {
+      return Status::InvalidArgument(fmt::format(
+          "a merger moves {} from partition {} to {} (that of {}); its history stays in "
+          "partition {}: with {} partitions add mergers before the first event, or replay "
+          "the input with the new reference data",
+          next.at(m).code, was, after, key, was, options_.partitions));
+    }
+  }
+  return Status::Ok();
+}
+
 Status Engine::ReplacePlan(PlanPtr plan) {
   // Everything lives in the store after a commit, keyed by what it means
   // (series and rule versions), so the new plan simply reloads it: unchanged
   // series and rules keep their history and timers; new ones start empty.
+  ZICHT_RETURN_IF_ERROR(CheckRouting(*plan));
   ZICHT_RETURN_IF_ERROR(Commit());
   std::vector<std::pair<int, std::deque<PendingEvent>>> pending;
   std::vector<int> owned;
@@ -116,6 +149,9 @@ Status Engine::ResetPartition(int p, bool load_position_and_outbox) {
   PartitionState& part = Partition(p);
   InitPartitionState(part, *plan_, partition_munis_[static_cast<size_t>(p)]);
   ZICHT_RETURN_IF_ERROR(partition_store_->Load(store_, part));
+  // A merger whose day is already behind the partition (a reload added it):
+  // folded now, as it would have been when the clock entered the day.
+  if (part.store->has_clock() && part.has_clock) FoldMergersDue(part, part.clock);
   if (part.store->has_clock() && !part.store->municipalities().empty()) {
     // Partitions that lag this one, and the national lag, need its snapshots
     // of earlier final buckets.
@@ -219,11 +255,18 @@ bool Engine::WrongPartition(int owner, int partition, const DecodedEvent& event,
                             const connectors::SourceRecord& record,
                             const std::string& source_name) {
   if (owner == partition) return false;
-  DeadLetter(DeadLetterReason::kWrongPartition,
-             fmt::format("municipality {} belongs to partition {}, not {}",
-                         plan_->municipalities().at(static_cast<size_t>(event.municipality)).code,
-                         owner, partition),
-             record, source_name, partition);
+  const MunicipalityTable& munis = plan_->municipalities();
+  const int final_code = plan_->final_of(event.municipality);
+  // A merged code keyed by itself: its merger lives in the new code's partition.
+  const std::string merged = final_code == event.municipality
+                                 ? std::string()
+                                 : fmt::format(" (merged into {}: key its events by the new code)",
+                                               munis.at(static_cast<size_t>(final_code)).code);
+  DeadLetter(
+      DeadLetterReason::kWrongPartition,
+      fmt::format("municipality {} belongs to partition {}, not {}{}",
+                  munis.at(static_cast<size_t>(event.municipality)).code, owner, partition, merged),
+      record, source_name, partition);
   return true;
 }
 
@@ -368,7 +411,8 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
   ++stats_.accepted_by_type[static_cast<size_t>(event.type)];
   probe_->EventAccepted(event.type);
 
-  const int local = part.store->Local(event.municipality);
+  // After a merger, an old code's events count under the new code (SPEC 8.3).
+  const int local = part.store->CountingUnit(part.store->Local(event.municipality));
   // The event's neighbourhood unit when some series is kept per neighbourhood.
   const int buurt =
       event.neighbourhood >= 0 ? part.store->LocalOfNeighbourhood(event.neighbourhood) : -1;
@@ -382,7 +426,7 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
   } else {
     // Municipality rules for its municipality, then neighbourhood rules for
     // its neighbourhood (an event without one counts at municipality level only).
-    scheduler_->EvaluateAfterEvent(part, local, &fired_);
+    if (part.store->live(local)) scheduler_->EvaluateAfterEvent(part, local, &fired_);
     if (buurt >= 0) scheduler_->EvaluateAfterEvent(part, buurt, &fired_);
     EmitFired(part);
   }

@@ -94,8 +94,8 @@ void Engine::PublishNational(PartitionState& part) {
     const int64_t final_bucket = ws.final_bucket(hours != 0);
     national_->Publish(part.id, hours != 0, final_bucket, ws);
     if (options_.export_national) {
-      national_out_.push_back(
-          NationalExchange::Encode(*plan_, part.id, hours != 0, final_bucket, ws));
+      national_out_.push_back(NationalExchange::Encode(*plan_, part.id, hours != 0, final_bucket,
+                                                       ws, options_.national_lag_days));
     }
   }
 }

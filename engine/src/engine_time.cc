@@ -41,13 +41,13 @@ bool Engine::AdvanceClock(PartitionState& part, TimeMs now) {
         int64_t{hours ? 24 : 1} * (kReloadHistoryDays + options_.national_lag_days + 64);
     for (int64_t f = std::max(ws.final_bucket(hours) + 1, target_final - keep); f < target_final;
          ++f) {
-      ws.Advance((f + 1) * step + options_.allowed_lateness_ms);
+      AdvanceStore(part, (f + 1) * step + options_.allowed_lateness_ms);
       PublishNational(part);
     }
   }
   const int64_t day_before = ws.current_bucket(false), final_before = ws.final_bucket(false);
   const int64_t hour_before = ws.current_bucket(true), final_hour_before = ws.final_bucket(true);
-  ws.Advance(now);
+  AdvanceStore(part, now);
   // Cached condition outcomes hold while windows and national figures stand
   // still: only a bucket change of a unit the plan uses moves them.
   if (ws.current_bucket(false) != day_before || ws.final_bucket(false) != final_before ||
@@ -62,6 +62,31 @@ bool Engine::AdvanceClock(PartitionState& part, TimeMs now) {
   part.evicted_before_day = std::max(part.evicted_before_day, keep_from);
   probe_->Watermark(part.id, now, now - options_.allowed_lateness_ms);
   return barrier_->Ready(part);
+}
+
+void Engine::AdvanceStore(PartitionState& part, TimeMs t) {
+  if (!part.store->merger_steps().empty()) FoldMergersDue(part, t);
+  part.store->Advance(t);
+}
+
+void Engine::FoldMergersDue(PartitionState& part, TimeMs t) {
+  // SPEC 8.3: when T enters the effective day, the old codes' buckets are
+  // summed into the new code's; its evidence takes theirs too. Rules for the
+  // old codes stop; the new code's conditions see new windows.
+  WindowStore& ws = *part.store;
+  for (int s : ws.merger_steps()) {
+    const reference::MergerStep& step = plan_->mergers()[static_cast<size_t>(s)];
+    if (ws.folded(s) || t < step.effective_day * kMsPerDay) continue;
+    ws.Fold(s);
+    const int into = ws.Local(step.new_unit);
+    for (int old : step.old_units) {
+      const int from = ws.Local(old);
+      if (from >= 0) MergeEvidence(part, from, into, static_cast<size_t>(options_.evidence_ids));
+    }
+    part.folded_steps.push_back(step.key);
+    ++part.epoch;
+    part.meta_dirty = true;
+  }
 }
 
 TimeMs Engine::IdleTarget() const {

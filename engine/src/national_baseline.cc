@@ -24,6 +24,63 @@ void ForEachUnit(const Plan& plan, const WindowStore& store, int indicator,
   }
 }
 
+namespace {
+
+WindowAgg RawFinal(const WindowStore& store, int indicator, int local, int64_t final_bucket,
+                   bool hours) {
+  return final_bucket == store.final_bucket(hours) ? store.Final(indicator, local)
+                                                   : store.FinalAt(indicator, local, final_bucket);
+}
+
+void AddTo(WindowAgg* to, const WindowAgg& a, int64_t sign) {
+  to->n_match += sign * a.n_match;
+  to->n_all += sign * a.n_all;
+  to->sum += sign * a.sum;
+}
+
+// A code with everything merged into it that is not folded into its rows yet.
+WindowAgg FamilyWindow(const Plan& plan, const WindowStore& store, int indicator, int municipality,
+                       int64_t final_bucket, bool hours) {
+  const int local = store.Local(municipality);
+  WindowAgg agg = RawFinal(store, indicator, local, final_bucket, hours);
+  const int step = plan.step_creating(municipality);
+  if (step >= 0 && !store.folded(step)) {
+    for (int old : plan.mergers()[static_cast<size_t>(step)].old_units) {
+      AddTo(&agg, FamilyWindow(plan, store, indicator, old, final_bucket, hours), 1);
+    }
+  }
+  return agg;
+}
+
+}  // namespace
+
+WindowAgg NationalWindow(const Plan& plan, const WindowStore& store, int indicator, int local,
+                         int64_t final_bucket, int lag_days) {
+  const IndicatorDef& ind = plan.indicators()[static_cast<size_t>(indicator)];
+  const bool hours = store.series_hours(ind.series);
+  if (plan.mergers().empty() || ind.neighbourhood) {
+    return RawFinal(store, indicator, local, final_bucket, hours);
+  }
+  const int m = store.municipalities()[static_cast<size_t>(local)];
+  const int merged = plan.step_merging(m);
+  if (merged >= 0 && plan.MergerInForce(merged, final_bucket, hours, lag_days)) return {};
+  const int created = plan.step_creating(m);
+  if (created < 0) return RawFinal(store, indicator, local, final_bucket, hours);
+  if (plan.MergerInForce(created, final_bucket, hours, lag_days)) {
+    return FamilyWindow(plan, store, indicator, m, final_bucket, hours);
+  }
+  WindowAgg agg = RawFinal(store, indicator, local, final_bucket, hours);
+  // Folded early (a reload or restart re-publishing history): the old
+  // codes' frozen rows are exactly what the fold added.
+  if (store.folded(created)) {
+    for (int old : plan.mergers()[static_cast<size_t>(created)].old_units) {
+      const int l = store.Local(old);
+      if (l >= 0) AddTo(&agg, RawFinal(store, indicator, l, final_bucket, hours), -1);
+    }
+  }
+  return agg;
+}
+
 NationalBaseline::NationalBaseline(const Plan& plan, const std::vector<int>& active_partitions,
                                    NationalBaselineOptions options)
     : plan_(plan), options_(options) {
@@ -60,7 +117,8 @@ void NationalBaseline::Publish(int partition, bool hours, int64_t final_bucket,
     // Empty windows are left out (they pool as zero): most neighbourhoods
     // have none for a rare event, and snapshots are kept `history` deep.
     ForEachUnit(plan_, store, inds[i], [&](int unit, int local) {
-      const WindowAgg& a = store.Final(inds[i], local);
+      const WindowAgg a =
+          NationalWindow(plan_, store, inds[i], local, final_bucket, options_.lag_days);
       if (!(a == WindowAgg{})) values.emplace_back(unit, a);
     });
   }
@@ -102,8 +160,7 @@ void NationalBaseline::PublishHistory(int partition, bool hours, const WindowSto
     for (size_t i = 0; i < inds.size(); ++i) {
       auto& values = snap.by_indicator[i];
       ForEachUnit(plan_, store, inds[i], [&](int unit, int local) {
-        const WindowAgg a =
-            f == newest ? store.Final(inds[i], local) : store.FinalAt(inds[i], local, f);
+        const WindowAgg a = NationalWindow(plan_, store, inds[i], local, f, options_.lag_days);
         if (!(a == WindowAgg{})) values.emplace_back(unit, a);
       });
     }
@@ -189,7 +246,12 @@ std::shared_ptr<const NationalFigures> NationalBaseline::Figures(int indicator,
   bool hours = plan_.series()[static_cast<size_t>(ind.series)].hours;
   int slot = slot_in_unit_[static_cast<size_t>(indicator)];
   // Municipalities, or neighbourhoods for a neighbourhood indicator.
-  const std::vector<int64_t>& population = plan_.populations(ind.neighbourhood);
+  // Mergers: a merged-away code's population counts no longer, a new one's
+  // from its day (SPEC 8.3: the national figure is unchanged by a merger).
+  std::shared_ptr<const std::vector<int64_t>> merged;
+  if (!ind.neighbourhood)
+    merged = plan_.NationalPopulations(final_bucket, hours, options_.lag_days);
+  const std::vector<int64_t>& population = merged ? *merged : plan_.populations(ind.neighbourhood);
   std::vector<WindowAgg> by_unit(population.size());
   for (const auto& [p, h] : partitions_) {
     const Snapshot* snap = Find(p, hours, final_bucket);

@@ -12,7 +12,7 @@ constexpr uint8_t kNationalFormat = 2;
 
 std::pair<std::string, std::string> NationalExchange::Encode(const Plan& plan, int partition,
                                                              bool hours, int64_t final_bucket,
-                                                             const WindowStore& ws) {
+                                                             const WindowStore& ws, int lag_days) {
   // key: partition, unit, final bucket modulo the history kept, so a
   // compacted topic keeps the last `history` snapshots of each partition.
   std::string key;
@@ -36,14 +36,13 @@ std::pair<std::string, std::string> NationalExchange::Encode(const Plan& plan, i
     codec::PutU16(&value, static_cast<uint16_t>(ind.index));
     // Units by code, not by index: instances may order their tables
     // differently; empty windows are left out (they pool as zero).
-    uint32_t units = 0;
-    ForEachUnit(plan, ws, ind.index, [&](int, int local) {
-      if (!(ws.Final(ind.index, local) == WindowAgg{})) ++units;
-    });
-    codec::PutU32(&value, units);
+    std::vector<std::pair<int, WindowAgg>> finals;
     ForEachUnit(plan, ws, ind.index, [&](int unit, int local) {
-      const WindowAgg& a = ws.Final(ind.index, local);
-      if (a == WindowAgg{}) return;
+      const WindowAgg a = NationalWindow(plan, ws, ind.index, local, final_bucket, lag_days);
+      if (!(a == WindowAgg{})) finals.emplace_back(unit, a);
+    });
+    codec::PutU32(&value, static_cast<uint32_t>(finals.size()));
+    for (const auto& [unit, a] : finals) {
       const int64_t code =
           ind.neighbourhood
               ? NeighbourhoodTable::CodeNumber(
@@ -53,7 +52,7 @@ std::pair<std::string, std::string> NationalExchange::Encode(const Plan& plan, i
       codec::PutI64(&value, a.n_match);
       codec::PutI64(&value, a.n_all);
       codec::PutI128(&value, a.sum);
-    });
+    }
   }
   return {std::move(key), std::move(value)};
 }

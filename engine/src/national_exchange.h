@@ -18,9 +18,11 @@
 namespace zicht::engine {
 
 struct NationalExchange {
-  // (key, value) of the snapshot of `partition`'s final windows in `ws`.
+  // (key, value) of the snapshot of `partition`'s final windows in `ws`, as
+  // national figures count them (NationalWindow).
   static std::pair<std::string, std::string> Encode(const Plan& plan, int partition, bool hours,
-                                                    int64_t final_bucket, const WindowStore& ws);
+                                                    int64_t final_bucket, const WindowStore& ws,
+                                                    int lag_days);
 
   struct Decoded {
     bool same_rule_set =

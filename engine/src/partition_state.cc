@@ -1,5 +1,7 @@
 #include "partition_state.h"
 
+#include <algorithm>
+
 namespace zicht::engine {
 
 void InitPartitionState(PartitionState& part, const Plan& plan,
@@ -41,6 +43,25 @@ void PushEvidence(PartitionState& part, int series, int local, std::string_view 
     ring.head = (ring.head + 1) % capacity;
   }
   ring.dirty = true;
+}
+
+void MergeEvidence(PartitionState& part, int from, int into, size_t capacity) {
+  for (size_t series = 0; series < part.series_count; ++series) {
+    EvidenceRing& src = part.evidence[part.EvidenceSlot(static_cast<int>(series), from)];
+    if (src.entries.empty()) continue;
+    EvidenceRing& dst = part.evidence[part.EvidenceSlot(static_cast<int>(series), into)];
+    std::vector<EvidenceEntry> all = dst.entries;
+    all.insert(all.end(), src.entries.begin(), src.entries.end());
+    // Oldest first, ties by id, so the result does not depend on ring heads.
+    std::sort(all.begin(), all.end(), [](const EvidenceEntry& a, const EvidenceEntry& b) {
+      return a.time != b.time ? a.time < b.time : a.id < b.id;
+    });
+    if (all.size() > capacity)
+      all.erase(all.begin(), all.end() - static_cast<std::ptrdiff_t>(capacity));
+    dst.entries = std::move(all);
+    dst.head = 0;
+    dst.dirty = true;
+  }
 }
 
 }  // namespace zicht::engine

@@ -102,6 +102,9 @@ struct PartitionState {
   size_t EvidenceSlot(int series, int local) const {
     return static_cast<size_t>(local) * series_count + static_cast<size_t>(series);
   }
+  // Keys of the merger steps folded into this partition's windows (SPEC
+  // 8.3), persisted with its meta so a restart does not fold twice.
+  std::vector<std::string> folded_steps;
   // Bumped whenever windows or national figures move without an event
   // (bucket changes, ticks, loads), which invalidates cached outcomes.
   uint32_t epoch = 1;
@@ -116,5 +119,9 @@ void InitPartitionState(PartitionState& part, const Plan& plan,
 // `capacity` ids per series and municipality).
 void PushEvidence(PartitionState& part, int series, int local, std::string_view id, TimeMs time,
                   int64_t bucket, size_t capacity);
+
+// Mergers: the evidence of unit `from` joins that of `into` (newest
+// `capacity` ids per series kept, in time order).
+void MergeEvidence(PartitionState& part, int from, int into, size_t capacity);
 
 }  // namespace zicht::engine

@@ -72,6 +72,7 @@ void PartitionStore::Write(PartitionState& part, StateBatch* batch) {
     m.dedup_chunk = part.dedup_chunk;
     m.next_seq = part.next_seq;
     m.commit_seq = ++part.commit_seq;
+    m.folded_steps = part.folded_steps;
     batch->Put(Family::kMeta, StateKeys::PartitionMeta(part.id), PartitionCodec::EncodeMeta(m),
                part.id);
   }
@@ -227,7 +228,16 @@ Status PartitionStore::Load(StateStore* store, PartitionState& part) {
   part.next_seq = meta->next_seq;
   part.commit_seq = meta->commit_seq;
   part.meta_dirty = false;
+  part.folded_steps = meta->folded_steps;
   WindowStore& ws = *part.store;
+  // Folds persisted with the buckets: only the bookkeeping is redone.
+  for (int step : ws.merger_steps()) {
+    const std::string& key = plan_.mergers()[static_cast<size_t>(step)].key;
+    if (std::find(part.folded_steps.begin(), part.folded_steps.end(), key) !=
+        part.folded_steps.end()) {
+      ws.MarkFolded(step);
+    }
+  }
   if (meta->store_clock)
     ws.RestoreClock(meta->current_day, meta->current_hour, meta->final_day, meta->final_hour);
   if (ws.municipalities().empty() || !meta->store_clock) return Status::Ok();

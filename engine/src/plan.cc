@@ -125,6 +125,7 @@ Result<PlanPtr> Plan::Build(const std::shared_ptr<const rules::RuleSet>& rule_se
       plan->populations_[1].push_back(options.neighbourhoods->at(n).population);
     }
   }
+  if (!options.mergers.empty()) plan->IndexMergers();
   const SchemaRegistry& schemas = *plan->schemas_;
   plan->series_by_type_.resize(schemas.size());
 
@@ -295,6 +296,63 @@ Result<PlanPtr> Plan::Build(const std::shared_ptr<const rules::RuleSet>& rule_se
     plan->rules_.push_back(std::move(rule));
   }
   return PlanPtr(std::move(plan));
+}
+
+void Plan::IndexMergers() {
+  const size_t n = municipalities_->size();
+  merged_in_.assign(n, -1);
+  created_by_.assign(n, -1);
+  final_of_.resize(n);
+  for (size_t m = 0; m < n; ++m) final_of_[m] = static_cast<int>(m);
+  const auto& steps = options_.mergers;
+  for (size_t s = 0; s < steps.size(); ++s) {
+    created_by_[static_cast<size_t>(steps[s].new_unit)] = static_cast<int>(s);
+    for (int old : steps[s].old_units) merged_in_[static_cast<size_t>(old)] = static_cast<int>(s);
+  }
+  // Chains (A into B, later B into C) end at C; the table has no cycles.
+  for (size_t m = 0; m < n; ++m) {
+    int f = static_cast<int>(m);
+    for (size_t guard = 0; guard <= steps.size() && merged_in_[static_cast<size_t>(f)] >= 0;
+         ++guard) {
+      f = steps[static_cast<size_t>(merged_in_[static_cast<size_t>(f)])].new_unit;
+    }
+    final_of_[m] = f;
+  }
+  merged_population_ = populations_[0];
+  for (const reference::MergerStep& step : steps) {
+    int64_t sum = step.new_unit_added ? 0 : populations_[0][static_cast<size_t>(step.new_unit)];
+    for (int old : step.old_units) sum += merged_population_[static_cast<size_t>(old)];
+    merged_population_[static_cast<size_t>(step.new_unit)] = sum;
+  }
+}
+
+bool Plan::MergerInForce(int step, int64_t final_bucket, bool hours, int lag_days) const {
+  // A partition at time T compares with final bucket
+  // floor((T - lateness) / width) - 1 - lag; the first T of the day is E.
+  const int64_t width = hours ? kMsPerHour : kMsPerDay;
+  const TimeMs day_start = options_.mergers[static_cast<size_t>(step)].effective_day * kMsPerDay;
+  const int64_t first =
+      FloorDiv(day_start - options_.allowed_lateness_ms, width) - 1 - (hours ? 24 : 1) * lag_days;
+  return final_bucket >= first;
+}
+
+std::shared_ptr<const std::vector<int64_t>> Plan::NationalPopulations(int64_t final_bucket,
+                                                                      bool hours,
+                                                                      int lag_days) const {
+  if (options_.mergers.empty()) return nullptr;
+  auto pop = std::make_shared<std::vector<int64_t>>(populations_[0]);
+  // In step order, so that a chain's middle code counts only between its days.
+  for (size_t s = 0; s < options_.mergers.size(); ++s) {
+    const reference::MergerStep& step = options_.mergers[s];
+    if (MergerInForce(static_cast<int>(s), final_bucket, hours, lag_days)) {
+      for (int old : step.old_units) (*pop)[static_cast<size_t>(old)] = 0;
+      (*pop)[static_cast<size_t>(step.new_unit)] =
+          merged_population_[static_cast<size_t>(step.new_unit)];
+    } else if (step.new_unit_added) {
+      (*pop)[static_cast<size_t>(step.new_unit)] = 0;
+    }
+  }
+  return pop;
 }
 
 }  // namespace zicht::engine

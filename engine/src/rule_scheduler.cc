@@ -20,12 +20,18 @@ MeasureInput PartitionInput(const Plan& plan, NationalBaseline& national,
     const reference::Neighbourhood& buurt = plan.neighbourhoods()->at(static_cast<size_t>(n));
     in.municipality = n;
     in.population = buurt.population;
-    in.parent_local = ws.Local(buurt.municipality);
-    in.parent_population =
-        plan.municipalities().at(static_cast<size_t>(buurt.municipality)).population;
+    // The buurt's municipality now: its new code once a merger is folded.
+    const int parent = ws.MunicipalityOf(local);
+    in.parent_local = ws.Local(parent);
+    in.parent_population = plan.municipalities().at(static_cast<size_t>(parent)).population;
+    const int step = plan.step_creating(parent);
+    if (step >= 0 && ws.folded(step)) in.parent_population = plan.merged_population(parent);
   } else {
     in.municipality = ws.municipalities()[static_cast<size_t>(local)];
     in.population = plan.municipalities().at(static_cast<size_t>(in.municipality)).population;
+    // A new code counts its old codes' inhabitants once the merger is folded.
+    const int step = plan.step_creating(in.municipality);
+    if (step >= 0 && ws.folded(step)) in.population = plan.merged_population(in.municipality);
   }
   in.first_event_time = part.first_event_time;
   if (ind.reference >= 0) {
@@ -178,6 +184,8 @@ void RuleScheduler::EvaluateAll(PartitionState& part, std::vector<Firing>* fired
   for (size_t r = 0; r < plan_.rules().size(); ++r) {
     const bool buurt = plan_.rules()[r].neighbourhood;
     for (size_t l = buurt ? munis : 0; l < (buurt ? units : munis); ++l) {
+      // Merged-away codes and new codes before their day have no rules.
+      if (!buurt && !part.store->live(static_cast<int>(l))) continue;
       EvaluateRule(part, static_cast<int>(r), static_cast<int>(l), /*reuse=*/false, fired);
     }
   }

@@ -80,6 +80,10 @@ std::string PartitionCodec::EncodeMeta(const PartitionMeta& m) {
   codec::PutU64(&value, m.dedup_chunk);
   codec::PutU64(&value, m.next_seq);
   codec::PutU64(&value, m.commit_seq);
+  if (!m.folded_steps.empty()) {
+    codec::PutU32(&value, static_cast<uint32_t>(m.folded_steps.size()));
+    for (const std::string& k : m.folded_steps) codec::PutBytes(&value, k);
+  }
   return value;
 }
 
@@ -100,6 +104,10 @@ std::optional<PartitionMeta> PartitionCodec::DecodeMeta(std::string_view value) 
   m.dedup_chunk = in.U64();
   m.next_seq = in.U64();
   m.commit_seq = in.U64();
+  if (in.ok() && !in.done()) {
+    const uint32_t n = in.U32();
+    for (uint32_t i = 0; i < n && in.ok(); ++i) m.folded_steps.emplace_back(in.Bytes());
+  }
   if (!in.ok()) return std::nullopt;
   return m;
 }

@@ -54,6 +54,7 @@ WindowStore::WindowStore(const Plan& plan, std::vector<int> municipalities,
     }
     indicators_.push_back(std::move(s));
   }
+  if (!plan.mergers().empty()) IndexMergers(plan);
 }
 
 void WindowStore::AddBucketTo(const SeriesState& s, int local, int64_t bucket, int64_t sign,
@@ -239,25 +240,26 @@ void WindowStore::RestoreBucket(int series, int local, int64_t bucket, const Buc
   if (s.has_sum) s.sum[slot] = value.sum;
 }
 
+void WindowStore::RecomputeUnit(IndicatorState& ind, size_t l) {
+  const SeriesState& s = series_[static_cast<size_t>(ind.series)];
+  const int64_t n = ind.window;
+  const int64_t current = current_[ind.hours];
+  const int64_t final_bucket = final_[ind.hours];
+  const int local = static_cast<int>(l);
+  for (int k = 0; k < ind.count; ++k) {
+    SumRange(s, local, current - (k + 1) * n + 1, current - k * n,
+             &ind.windows[l * static_cast<size_t>(ind.count) + static_cast<size_t>(k)]);
+  }
+  SumRange(s, local, final_bucket - n + 1, final_bucket, &ind.final[l]);
+  if (ind.lag > 0) {
+    SumRange(s, local, current - ind.lag - n + 1, current - ind.lag, &ind.lagged[l]);
+  }
+}
+
 void WindowStore::RecomputeWindows() {
   for (IndicatorState& ind : indicators_) {
     if (ind.series < 0) continue;
-    const size_t locals = ind.rows;
-    const SeriesState& s = series_[static_cast<size_t>(ind.series)];
-    const int64_t n = ind.window;
-    const int64_t current = current_[ind.hours];
-    const int64_t final_bucket = final_[ind.hours];
-    for (size_t l = 0; l < locals; ++l) {
-      int local = static_cast<int>(l);
-      for (int k = 0; k < ind.count; ++k) {
-        SumRange(s, local, current - (k + 1) * n + 1, current - k * n,
-                 &ind.windows[l * static_cast<size_t>(ind.count) + static_cast<size_t>(k)]);
-      }
-      SumRange(s, local, final_bucket - n + 1, final_bucket, &ind.final[l]);
-      if (ind.lag > 0) {
-        SumRange(s, local, current - ind.lag - n + 1, current - ind.lag, &ind.lagged[l]);
-      }
-    }
+    for (size_t l = 0; l < ind.rows; ++l) RecomputeUnit(ind, l);
   }
 }
 

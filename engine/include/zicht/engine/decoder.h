@@ -42,7 +42,8 @@ class EventDecoder {
   // `neighbourhoods` may be null: neighbourhood codes are then checked for
   // their form only.
   EventDecoder(std::shared_ptr<const SchemaRegistry> schemas, MunicipalityTablePtr municipalities,
-               DecoderOptions options = {}, NeighbourhoodTablePtr neighbourhoods = nullptr);
+               DecoderOptions options = {}, NeighbourhoodTablePtr neighbourhoods = nullptr,
+               std::vector<int> final_of = {});
   ~EventDecoder();
   EventDecoder(const EventDecoder&) = delete;
   EventDecoder& operator=(const EventDecoder&) = delete;
@@ -59,6 +60,7 @@ class EventDecoder {
   std::shared_ptr<const SchemaRegistry> schemas_;
   MunicipalityTablePtr municipalities_;
   NeighbourhoodTablePtr neighbourhoods_;
+  std::vector<int> final_of_;  // mergers: the final code of each municipality
   DecoderOptions options_;
   std::unique_ptr<simdjson::dom::parser> parser_;
   struct Scratch;  // per-call buffers kept between calls (no allocation per event)

@@ -209,6 +209,8 @@ class Engine {
  private:
   enum class Outcome { kDone, kHeldBack };
   void SetPlan(PlanPtr plan);
+  // Refuses a plan whose mergers would move a code's state to another partition.
+  Status CheckRouting(const Plan& plan) const;
   PartitionState& Partition(int partition);
   // A fresh state for an owned partition, loaded from the store.
   Status ResetPartition(int partition, bool load_position_and_outbox);
@@ -235,6 +237,10 @@ class Engine {
   // every final bucket it passes. Returns true when national figures for the
   // new final buckets are complete (the event may be accepted now).
   bool AdvanceClock(PartitionState& part, TimeMs now);
+  // Moves the store's clock to `t`, first folding every merger of the
+  // partition whose effective day `t` has entered (SPEC 8.3).
+  void AdvanceStore(PartitionState& part, TimeMs t);
+  void FoldMergersDue(PartitionState& part, TimeMs t);
   void EvaluateAll(PartitionState& part);
   // Alerts for the rules the scheduler found firing.
   void EmitFired(PartitionState& part);

@@ -83,6 +83,14 @@ NationalFigures PoolNationalFigures(const IndicatorDef& ind, std::span<const int
 void ForEachUnit(const Plan& plan, const WindowStore& store, int indicator,
                  const std::function<void(int unit, int local)>& fn);
 
+// A unit's final window at `final_bucket` as the national figures count it.
+// With mergers (SPEC 8.3) that is the same whether the partition has folded
+// a merger yet or not: from the final bucket a merger is in force
+// (Plan::MergerInForce) the new code holds its old codes' counts and they
+// count nothing; before it each code counts its own.
+WindowAgg NationalWindow(const Plan& plan, const WindowStore& store, int indicator, int local,
+                         int64_t final_bucket, int lag_days);
+
 // A reference indicator's figures: population-weighted means over the
 // municipalities with a figure (and, per baseline, over the others / peers).
 NationalFigures PoolReferenceFigures(const IndicatorDef& ind, const MunicipalityTable& munis,

@@ -11,6 +11,7 @@
 
 #include "zicht/base/status.h"
 #include "zicht/engine/event.h"
+#include "zicht/reference/mergers.h"
 #include "zicht/reference/municipalities.h"
 #include "zicht/reference/neighbourhoods.h"
 #include "zicht/rules/loader.h"
@@ -116,6 +117,9 @@ struct PlanOptions {
   int64_t slack_buckets = 2;
   // CBS buurten (SPEC 8.3; default none). Required by neighbourhood indicators.
   NeighbourhoodTablePtr neighbourhoods;
+  // Municipal mergers (SPEC 8.3; default none), against the municipality
+  // table the plan is built with (reference::MergerTable::Extend).
+  std::vector<reference::MergerStep> mergers;
 };
 
 class Plan {
@@ -151,7 +155,41 @@ class Plan {
   // Conditions over all rules (RuleDef::condition_base indexes into this range).
   int total_conditions() const { return total_conditions_; }
 
+  // --- Municipal mergers (SPEC 8.3) ---
+  const std::vector<reference::MergerStep>& mergers() const { return options_.mergers; }
+  // The step a municipality is merged away in / created by (-1: none).
+  int step_merging(int municipality) const {
+    return merged_in_.empty() ? -1 : merged_in_[static_cast<size_t>(municipality)];
+  }
+  int step_creating(int municipality) const {
+    return created_by_.empty() ? -1 : created_by_[static_cast<size_t>(municipality)];
+  }
+  // The municipality a code ends up in after every merger (itself if none):
+  // all of them share a partition, so that a merger folds partition-local.
+  int final_of(int municipality) const {
+    return final_of_.empty() ? municipality : final_of_[static_cast<size_t>(municipality)];
+  }
+  // A code's population once its merger is done: its own row (if it had one
+  // before) plus its old codes' (SPEC 8.3; a file that already lists only the
+  // new code gives its row, one that predates the merger the sum), so that
+  // the national population is unchanged by a merger.
+  int64_t merged_population(int municipality) const {
+    return merged_population_.empty() ? populations_[0][static_cast<size_t>(municipality)]
+                                      : merged_population_[static_cast<size_t>(municipality)];
+  }
+  // Whether national figures at a final bucket count a merger as done: from
+  // the first final bucket a partition whose clock entered the effective day
+  // compares with (so readers on and after the day see the merged country).
+  bool MergerInForce(int step, int64_t final_bucket, bool hours, int lag_days) const;
+  // Populations the national figures at a final bucket pool: a merged-away
+  // code counts no longer, a new code (not in the municipalities file) only
+  // from its day. Null when no merger applies (use populations(false)).
+  std::shared_ptr<const std::vector<int64_t>> NationalPopulations(int64_t final_bucket, bool hours,
+                                                                  int lag_days) const;
+
  private:
+  void IndexMergers();
+
   std::shared_ptr<const rules::RuleSet> rule_set_;
   MunicipalityTablePtr municipalities_;
   std::shared_ptr<const SchemaRegistry> schemas_;
@@ -165,6 +203,8 @@ class Plan {
   bool uses_neighbourhoods_ = false;
   int total_conditions_ = 0;
   std::vector<int64_t> populations_[2];
+  std::vector<int> merged_in_, created_by_, final_of_;  // empty without mergers
+  std::vector<int64_t> merged_population_;
 };
 
 using PlanPtr = std::shared_ptr<const Plan>;

@@ -56,6 +56,9 @@ struct PartitionMeta {
   uint64_t dedup_chunk = 0;
   uint64_t next_seq = 1;
   uint64_t commit_seq = 0;
+  // Merger steps folded into the partition's windows (SPEC 8.3); a trailing
+  // field, absent in metas written before mergers existed.
+  std::vector<std::string> folded_steps;
 };
 
 struct PartitionCodec {

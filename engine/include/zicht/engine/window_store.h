@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "zicht/engine/plan.h"
+#include "zicht/reference/mergers.h"
 
 namespace zicht::engine {
 
@@ -123,6 +124,29 @@ class WindowStore {
   // Rows changed since the last TakeDirty(); evicted ones are skipped.
   void TakeDirty(std::vector<DirtyRow>* out);
 
+  // --- Municipal mergers (SPEC 8.3); window_store_mergers.cc ---
+  // The plan's merger steps whose new municipality is owned here (the engine
+  // gives every code of a merger the same partition).
+  const std::vector<int>& merger_steps() const { return local_steps_; }
+  // Adds the old municipalities' buckets of plan step `step` into its new
+  // municipality and marks the step folded. The old rows keep their history,
+  // frozen (events now count under the new code), so that a national
+  // snapshot of any final bucket can still be given before or after the fold.
+  void Fold(int step);
+  // A step whose fold was persisted before a restart: only the bookkeeping.
+  void MarkFolded(int step);
+  bool folded(int step) const {
+    return !folded_.empty() && folded_[static_cast<size_t>(step)] != 0;
+  }
+  // The unit an event of unit `local` counts under: its new municipality
+  // once the merger is folded (buurten and other units: themselves).
+  int CountingUnit(int local) const {
+    return redirect_.empty() ? local : redirect_[static_cast<size_t>(local)];
+  }
+  // Whether rules are evaluated for a unit: not for a merged-away code, nor
+  // for a new code (not in the municipalities file) before its merger.
+  bool live(int local) const { return live_.empty() || live_[static_cast<size_t>(local)] != 0; }
+
  private:
   struct SeriesState {
     size_t rows = 0;  // units kept
@@ -163,6 +187,9 @@ class WindowStore {
   void AddBucketTo(const SeriesState& s, int local, int64_t bucket, int64_t sign,
                    WindowAgg* agg) const;
   void SumRange(const SeriesState& s, int local, int64_t from, int64_t to, WindowAgg* agg) const;
+  void RecomputeUnit(IndicatorState& ind, size_t local);
+  void IndexMergers(const Plan& plan);
+  void ApplyFold(int step, bool add_buckets);
 
   std::vector<int> municipalities_;
   std::vector<int> neighbourhoods_;
@@ -172,6 +199,14 @@ class WindowStore {
   std::vector<SeriesState> series_;
   std::vector<IndicatorState> indicators_;
   std::vector<DirtyRow> dirty_;
+  // Mergers: the plan's steps (only those owned here are used), and per
+  // step whether it is folded; per unit where its events count, and
+  // whether rules run for it. All empty without mergers.
+  std::vector<reference::MergerStep> steps_;
+  std::vector<int> local_steps_;
+  std::vector<uint8_t> folded_;
+  std::vector<int> redirect_;
+  std::vector<uint8_t> live_;
   TimeMs lateness_ms_ = kMsPerDay;
   bool has_clock_ = false;
   int64_t current_[2] = {0, 0};  // [hours]
