@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
       ->required();
   replay->add_option("--neighbourhoods", replay_opts.neighbourhoods_path,
                      "Neighbourhood (CBS buurt) reference CSV (default: none)");
+  replay->add_option("--mergers", replay_opts.mergers_path,
+                     "Municipal mergers CSV: effective,old_code,new_code,new_name (default: none)");
   replay->add_option("--input", replay_opts.input_path, "Events (JSONL), - for standard input")
       ->required();
   replay->add_option("--alerts", replay_opts.alerts_path, "Alerts output (JSONL)")->required();

@@ -39,6 +39,7 @@ int ReplayCommand(const ReplayCommandOptions& options) {
   setup_options.rule_files = options.rule_files;
   setup_options.municipalities_path = options.municipalities_path;
   setup_options.neighbourhoods_path = options.neighbourhoods_path;
+  setup_options.mergers_path = options.mergers_path;
   setup_options.allowed_lateness_ms = lateness->ms();
   auto plan = LoadPlan(setup_options);
   if (!plan.ok()) {

@@ -295,6 +295,10 @@ const std::vector<Property>& Registry() {
     add("reference.neighbourhoods", "string", "(none)",
         "Neighbourhood (CBS buurt) reference data: code,name,municipality,population (SPEC 8.3)",
         String([](EngineConfig* c) -> std::string& { return c->neighbourhoods; }), false);
+    add("reference.mergers", "string", "(none)",
+        "Municipal mergers: effective,old_code,new_code,new_name; old codes fold into the new "
+        "one at the effective UTC day (SPEC 8.3)",
+        String([](EngineConfig* c) -> std::string& { return c->mergers; }), false);
     add("http.enabled", "bool", "true", "Serve metrics, health, the JSON API and the dashboard",
         Bool([](EngineConfig* c) -> bool& { return c->http.enabled; }));
     add("http.bind", "string", "0.0.0.0", "Listen address",

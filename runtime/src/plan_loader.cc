@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "zicht/reference/mergers.h"
 #include "zicht/rules/loader.h"
 
 namespace zicht::runtime {
@@ -25,6 +26,15 @@ Result<engine::PlanPtr> LoadPlan(const PlanSources& options) {
   }
   engine::PlanOptions plan_options;
   plan_options.allowed_lateness_ms = options.allowed_lateness_ms;
+  if (!options.mergers_path.empty()) {
+    auto mergers = reference::MergerTable::Load(options.mergers_path, **municipalities);
+    if (!mergers.ok()) return mergers.status();
+    // New codes the file lacks become units; old codes it lacks, aliases.
+    auto extended = (*mergers)->Extend(**municipalities);
+    if (!extended.ok()) return extended.status();
+    *municipalities = extended->municipalities;
+    plan_options.mergers = std::move(extended->steps);
+  }
   if (!options.neighbourhoods_path.empty()) {
     auto buurten =
         reference::NeighbourhoodTable::Load(options.neighbourhoods_path, **municipalities);

@@ -80,6 +80,7 @@ struct EngineRuntime::Impl {
     std::vector<std::string> files = config.rules;
     files.push_back(config.municipalities);
     if (!config.neighbourhoods.empty()) files.push_back(config.neighbourhoods);
+    if (!config.mergers.empty()) files.push_back(config.mergers);
     if (plan) {
       for (const ReferenceValues& r : plan->references()) files.push_back(r.path);
     }
@@ -101,6 +102,7 @@ struct EngineRuntime::Impl {
     setup.rule_files = config.rules;
     setup.municipalities_path = config.municipalities;
     setup.neighbourhoods_path = config.neighbourhoods;
+    setup.mergers_path = config.mergers;
     setup.allowed_lateness_ms = config.allowed_lateness_ms;
     setup.retention_ms = config.retention_ms;
     return LoadPlan(setup);

@@ -85,11 +85,14 @@ inline std::vector<std::string> GenerateLines(int days, uint64_t seed, bool clea
   return lines;
 }
 
-inline PlanPtr LoadPlan(const std::vector<std::string>& packs, bool neighbourhoods = false) {
+// `mergers`: a mergers CSV (SPEC 8.3), empty for none.
+inline PlanPtr LoadPlan(const std::vector<std::string>& packs, bool neighbourhoods = false,
+                        const std::string& mergers = {}) {
   PlanSources setup;
   setup.rule_files = packs;
   setup.municipalities_path = kMunicipalities;
   if (neighbourhoods) setup.neighbourhoods_path = kNeighbourhoods;
+  setup.mergers_path = mergers;
   auto plan = LoadPlan(setup);
   EXPECT_TRUE(plan.ok()) << plan.status().ToString();
   return *plan;
@@ -213,14 +216,20 @@ inline std::vector<std::string>* EngineTest::lines_ = nullptr;
 
 // The line indices in an order Kafka could deliver them: each partition
 // (municipality key, murmur2) in order, partitions interleaved in random
-// bursts of up to `max_burst` records, as fetches deliver them.
+// bursts of up to `max_burst` records, as fetches deliver them. With a plan
+// that has mergers, a code is keyed by its final code, as the engine keeps it.
 inline std::vector<size_t> InterleavePartitions(const std::vector<std::string>& lines,
-                                                int partitions, size_t max_burst, uint64_t seed) {
+                                                int partitions, size_t max_burst, uint64_t seed,
+                                                const Plan* plan = nullptr) {
   std::vector<std::vector<size_t>> by_partition(static_cast<size_t>(partitions));
   simdjson::dom::parser parser;
   for (size_t i = 0; i < lines.size(); ++i) {
     simdjson::padded_string json(lines[i]);
-    std::string_view code = parser.parse(json)["municipality"].get_string().value();
+    std::string code(parser.parse(json)["municipality"].get_string().value());
+    if (plan != nullptr) {
+      const int m = plan->municipalities().IndexOf(code);
+      if (m >= 0) code = plan->municipalities().at(static_cast<size_t>(plan->final_of(m))).code;
+    }
     by_partition[static_cast<size_t>(KafkaPartitionForKey(code, partitions))].push_back(i);
   }
   std::vector<size_t> interleaved;
@@ -249,7 +258,7 @@ void ExpectLayoutIndependent(Test& t, const PlanPtr& plan, const std::vector<std
   *reference = six.Result();
   const auto want = ById(reference->alerts);
 
-  const std::vector<size_t> interleaved = InterleavePartitions(lines, 6, 3000, 17);
+  const std::vector<size_t> interleaved = InterleavePartitions(lines, 6, 3000, 17, plan.get());
   Runner shuffled(plan, t.Dir("shuffled"), 6);
   shuffled.Run(lines, lines.size(), false, &interleaved);
   EXPECT_EQ(Diff(ById(shuffled.Result().alerts), want), "") << "6 partitions interleaved";

@@ -17,6 +17,7 @@ struct ReplayCommandOptions {
   std::vector<std::string> rule_files;
   std::string municipalities_path;
   std::string neighbourhoods_path;  // empty: none
+  std::string mergers_path;         // empty: no municipal mergers
   std::string input_path;           // "-" = standard input
   std::string alerts_path;
   std::string dead_letter_path;  // empty: dead letters are counted and reported only

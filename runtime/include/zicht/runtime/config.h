@@ -65,6 +65,7 @@ struct EngineConfig {
   std::vector<std::string> rules;
   std::string municipalities = "config/reference/municipalities.csv";
   std::string neighbourhoods;  // empty: no neighbourhood table
+  std::string mergers;         // empty: no municipal mergers
   HttpConfig http;
   TimeMs allowed_lateness_ms = kMsPerDay;
   TimeMs dedup_horizon_ms = 7 * kMsPerDay;

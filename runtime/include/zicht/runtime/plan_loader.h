@@ -19,6 +19,8 @@ struct PlanSources {
   // CBS buurten (SPEC 8.3); empty: none (neighbourhood codes in events are
   // then checked for their form only, and neighbourhood indicators refused).
   std::string neighbourhoods_path;
+  // Municipal mergers (SPEC 8.3); empty: none.
+  std::string mergers_path;
   TimeMs allowed_lateness_ms = kMsPerDay;  // SPEC default 1d
   TimeMs retention_ms = rules::LoadOptions{}.retention_ms;
 };
