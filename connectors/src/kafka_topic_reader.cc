@@ -75,7 +75,9 @@ class KafkaTopicReaderImpl final : public KafkaTopicReader {
       }
       int64_t low = 0, high = 0;
       // Just after a topic is created or a leader moved, the broker answers
-      // "not leader" for a moment: retry those until metadata_timeout.
+      // "not leader" for a moment: retry those until metadata_timeout. After a
+      // broker restart librdkafka reports a partition the metadata just listed
+      // as unknown until it learns the leader again: the same.
       const Clock::time_point deadline = Clock::now() + options_.metadata_timeout;
       while (true) {
         RdKafka::ErrorCode rc = consumer_->query_watermark_offsets(
@@ -83,7 +85,9 @@ class KafkaTopicReaderImpl final : public KafkaTopicReader {
         if (rc == RdKafka::ERR_NO_ERROR) break;
         Status s = kafka_internal::KafkaErrorStatus(
             rc, fmt::format("kafka topic reader: end offset of {}/{}", options_.topic, p));
-        if (s.code() != StatusCode::kTryAgain || Clock::now() >= deadline) return s;
+        const bool transient =
+            s.code() == StatusCode::kTryAgain || rc == RdKafka::ERR__UNKNOWN_PARTITION;
+        if (!transient || Clock::now() >= deadline) return s;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
       end_[p] = high;

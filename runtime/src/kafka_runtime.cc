@@ -224,7 +224,7 @@ Result<std::map<int32_t, int64_t>> KafkaRuntime::OnAssigned(
   std::map<int32_t, int64_t> start;
   std::vector<int> parts(partitions.begin(), partitions.end());
   for (int p : parts) {
-    Status s = RestoreIfBehind(p);
+    Status s = RestoreRidingOutOutages(p);
     if (!s.ok()) {
       listener_error_ = s;
       return s;
@@ -260,6 +260,24 @@ void KafkaRuntime::OnRevoked(const std::vector<int32_t>& partitions, bool lost) 
     std::erase(paused_, p);
   }
   spdlog::info("kafka: {} partitions {}", lost ? "lost" : "revoked", fmt::join(parts, ","));
+}
+
+Status KafkaRuntime::RestoreRidingOutOutages(int p) {
+  // A broker restart during an assignment (the changelog's leader unknown for
+  // a while, connections refused) is waited out as the changelog mirror waits
+  // out an outage; only what a retry cannot fix ends the instance.
+  const SteadyClock::time_point deadline = SteadyClock::now() + std::chrono::minutes(5);
+  for (int attempt = 1;; ++attempt) {
+    Status s = RestoreIfBehind(p);
+    const bool lasting = s.code() == StatusCode::kCorruption ||
+                         s.code() == StatusCode::kInvalidArgument ||
+                         s.code() == StatusCode::kAborted;
+    if (s.ok() || lasting || SteadyClock::now() >= deadline) return s;
+    const int backoff_ms = std::min(5000, 100 << std::min(attempt, 6));
+    spdlog::warn("kafka: restoring partition {} failed (attempt {}), retrying in {} ms: {}", p,
+                 attempt, backoff_ms, s.message());
+    std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+  }
 }
 
 Status KafkaRuntime::RestoreIfBehind(int p) {

@@ -75,6 +75,8 @@ class KafkaRuntime : public connectors::RebalanceListener, public ChangelogWrite
  private:
   KafkaRuntime(const EngineConfig& config, engine::StateStore* store);
   Status RestoreIfBehind(int partition);
+  // RestoreIfBehind, retried while the broker is away (up to 5 minutes).
+  Status RestoreRidingOutOutages(int partition);
   Status PublishNational();
   Status ReadNational();
   Status ApplyNationalRecord(const connectors::KafkaTopicRecord& record);
