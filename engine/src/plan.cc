@@ -318,6 +318,9 @@ void Plan::IndexMergers() {
     }
     final_of_[m] = f;
   }
+  for (const reference::MergerStep& step : steps) {
+    if (!step.old_units.empty()) mergers_fold_ = true;
+  }
   merged_population_ = populations_[0];
   for (const reference::MergerStep& step : steps) {
     int64_t sum = step.new_unit_added ? 0 : populations_[0][static_cast<size_t>(step.new_unit)];
@@ -331,15 +334,15 @@ bool Plan::MergerInForce(int step, int64_t final_bucket, bool hours, int lag_day
   // floor((T - lateness) / width) - 1 - lag; the first T of the day is E.
   const int64_t width = hours ? kMsPerHour : kMsPerDay;
   const TimeMs day_start = options_.mergers[static_cast<size_t>(step)].effective_day * kMsPerDay;
-  const int64_t first =
-      FloorDiv(day_start - options_.allowed_lateness_ms, width) - 1 - (hours ? 24 : 1) * lag_days;
+  const int64_t first = FloorDiv(day_start - options_.allowed_lateness_ms, width) - 1 -
+                        int64_t{hours ? 24 : 1} * lag_days;
   return final_bucket >= first;
 }
 
 std::shared_ptr<const std::vector<int64_t>> Plan::NationalPopulations(int64_t final_bucket,
                                                                       bool hours,
                                                                       int lag_days) const {
-  if (options_.mergers.empty()) return nullptr;
+  if (!mergers_fold_) return nullptr;
   auto pop = std::make_shared<std::vector<int64_t>>(populations_[0]);
   // In step order, so that a chain's middle code counts only between its days.
   for (size_t s = 0; s < options_.mergers.size(); ++s) {

@@ -15,16 +15,21 @@ void WindowStore::IndexMergers(const Plan& plan) {
   for (size_t s = 0; s < steps_.size(); ++s) {
     const reference::MergerStep& step = steps_[s];
     const int new_local = Local(step.new_unit);
-    if (new_local < 0) continue;
+    // Old codes that are only aliases (a file that follows the merger): nothing to fold.
+    if (new_local < 0 || step.old_units.empty()) continue;
     local_steps_.push_back(static_cast<int>(s));
     // A new code without a row of its own starts to exist on its day.
     if (step.new_unit_added) live_[static_cast<size_t>(new_local)] = 0;
   }
 }
 
-void WindowStore::Fold(int step) { ApplyFold(step, /*add_buckets=*/true); }
+void WindowStore::Fold(int step) {
+  ApplyFold(step, /*add_buckets=*/true);
+}
 
-void WindowStore::MarkFolded(int step) { ApplyFold(step, /*add_buckets=*/false); }
+void WindowStore::MarkFolded(int step) {
+  ApplyFold(step, /*add_buckets=*/false);
+}
 
 void WindowStore::ApplyFold(int step_index, bool add_buckets) {
   if (folded(step_index)) return;

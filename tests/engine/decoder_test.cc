@@ -281,5 +281,30 @@ TEST_F(DecoderTest, WithoutATableANeighbourhoodIsCheckedForItsFormOnly) {
       DeadLetterReason::kBadType);
 }
 
+// Mergers (SPEC 8.3): an old code is never unknown_municipality (an alias
+// names its new code's row), and a buurt of an old code is no mismatch for an
+// event that names the new code, nor the other way round.
+TEST_F(NeighbourhoodDecoderTest, MergedCodesAndTheirBuurten) {
+  std::vector<Municipality> rows = {{"GM0363", "Amsterdam", "Noord-Holland", 931298, {}, 2024},
+                                    {"GM0599", "Rotterdam", "Zuid-Holland", 670610, {}, 2024},
+                                    {"GM0457", "Weesp", "Noord-Holland", 21000, {}, 2021}};
+  auto munis = *MunicipalityTable::FromRows(rows, "munis", {}, {}, {{"GM0500", 1}});
+  auto buurten = *NeighbourhoodTable::FromRows(
+      {{"BU03630000", "Burgwallen-Oude Zijde", 0, 4000}, {"BU04570001", "Weesp-Centrum", 2, 5000}},
+      3);
+  // Weesp (2) merges into Amsterdam (0); GM0500 is an alias of Rotterdam.
+  decoder_ = std::make_unique<EventDecoder>(std::make_shared<SchemaRegistry>(Types()), munis,
+                                            DecoderOptions{}, buurten, std::vector<int>{0, 1, 0});
+  ASSERT_TRUE(Decode(Event("GM0500", ""))) << error_.detail;
+  EXPECT_EQ(event_.municipality, 1);
+  ASSERT_TRUE(Decode(Event("GM0363", "\"BU04570001\""))) << error_.detail;
+  EXPECT_EQ(event_.municipality, 0);
+  EXPECT_EQ(event_.neighbourhood, 1);
+  ASSERT_TRUE(Decode(Event("GM0457", "\"BU03630000\""))) << error_.detail;
+  EXPECT_EQ(event_.municipality, 2);
+  ExpectRejected(Event("GM0599", "\"BU04570001\""), DeadLetterReason::kNeighbourhoodMismatch,
+                 "neighbourhood BU04570001 lies in GM0457, not in GM0599");
+}
+
 }  // namespace
 }  // namespace zicht::engine

@@ -29,7 +29,7 @@ const char* const kNewCode = "GM1999";
 const char* const kAmsterdam = "GM0363";
 
 struct Feed {
-  std::string a, b, c;          // a, b -> GM1999; c -> Amsterdam
+  std::string a, b, c;              // a, b -> GM1999; c -> Amsterdam
   std::vector<std::string> plain;   // codes as generated (late lines moved)
   std::vector<std::string> merged;  // the same with new codes used after the day
   std::string mergers_csv;
@@ -128,7 +128,9 @@ class MergerEngineTest : public EngineTest {
   PlanPtr PlainPlan() { return LoadPlan({kPack, kSpecPack}, true); }
 };
 
-TimeMs EffectiveDay() { return *ParseRfc3339(std::string(kEffective) + "T00:00:00Z"); }
+TimeMs EffectiveDay() {
+  return *ParseRfc3339(std::string(kEffective) + "T00:00:00Z");
+}
 
 TEST_F(MergerEngineTest, AlertsDoNotDependOnLayoutOrCrashes) {
   PlanPtr plan = MergedPlan();
@@ -158,8 +160,8 @@ TEST_F(MergerEngineTest, AlertsDoNotDependOnLayoutOrCrashes) {
   std::map<std::string, int> by_code;
   for (const Alert& a : reference.alerts) ++by_code[a.municipality];
   EXPECT_GT(by_code[kNewCode], 0) << "not vacuous: the new code has alerts";
-  EXPECT_EQ(reference.stats.dead_by_reason[static_cast<int>(DeadLetterReason::kUnknownMunicipality)],
-            0);
+  EXPECT_EQ(
+      reference.stats.dead_by_reason[static_cast<int>(DeadLetterReason::kUnknownMunicipality)], 0);
 }
 
 TEST_F(MergerEngineTest, FromTheDayAlertsNameTheNewCodesOnly) {
@@ -169,8 +171,8 @@ TEST_F(MergerEngineTest, FromTheDayAlertsNameTheNewCodesOnly) {
   int before = 0, after_new = 0;
   for (const Alert& a : result.alerts) {
     const TimeMs t = *ParseRfc3339(a.event_time);
-    const bool old = a.municipality == feed->a || a.municipality == feed->b ||
-                     a.municipality == feed->c;
+    const bool old =
+        a.municipality == feed->a || a.municipality == feed->b || a.municipality == feed->c;
     if (t >= EffectiveDay()) {
       EXPECT_FALSE(old) << a.json;
       after_new += a.municipality == kNewCode ? 1 : 0;
@@ -212,7 +214,8 @@ TEST_F(MergerEngineTest, MergedWindowsEqualARecountOfEveryCode) {
     std::string_view type = doc["type"].get_string().value(), channel;
     if (type != "suspicious_transaction") continue;
     if (doc["channel"].get(channel) != simdjson::SUCCESS || channel != "cash") continue;
-    cash.push_back(Cash{FloorDiv(t, kMsPerDay), std::string(doc["municipality"].get_string().value()), i});
+    cash.push_back(
+        Cash{FloorDiv(t, kMsPerDay), std::string(doc["municipality"].get_string().value()), i});
   }
   const MunicipalityTable& munis = plan->municipalities();
   const int64_t effective = FloorDiv(EffectiveDay(), kMsPerDay);
@@ -390,6 +393,49 @@ TEST_F(MergerEngineTest, AReloadAddingAPastMergerFoldsAtOnce) {
     on_new += all[i].municipality == kNewCode ? 1 : 0;
   }
   EXPECT_GT(on_new, 0);
+}
+
+// On Kafka the partition is the producer's: an old code's event keyed by the
+// old code in another partition than its new code's is dead-lettered with a
+// reason that says how to key it (docs/kafka.md), never counted elsewhere.
+TEST_F(MergerEngineTest, OnKafkaAnOldCodeKeyedByItselfIsDeadLetteredWithTheFix) {
+  PlanPtr plan = MergedPlan();
+  std::string old_code;
+  for (const std::string& code : {feed->a, feed->b}) {
+    if (KafkaPartitionForKey(code, 6) != KafkaPartitionForKey(kNewCode, 6)) old_code = code;
+  }
+  if (old_code.empty()) GTEST_SKIP() << "both old codes hash with the new one";
+  auto store = OpenRocksDbStateStore(Dir("kafka-key"));
+  ASSERT_TRUE(store.ok());
+  connectors::MemorySink alerts, dead;
+  EngineOptions options;
+  options.partitions = 6;
+  options.own_all_partitions = false;
+  options.clock = &kFixedClock;
+  Engine engine(plan, store->get(), &alerts, &dead, options);
+  ASSERT_TRUE(engine.Open().ok());
+  const int keyed = KafkaPartitionForKey(old_code, 6);
+  ASSERT_TRUE(engine.Assign({0, 1, 2, 3, 4, 5}).ok());
+  const std::string line =
+      R"({"type":"suspicious_transaction","id":"k-1","time":"2026-04-01T10:00:00Z",)"
+      R"("municipality":")" +
+      old_code + R"(","amount_eur":10,"channel":"cash","sector":"bank"})";
+  connectors::SourceRecord r;
+  r.payload = line;
+  r.partition = keyed;
+  r.offset = 0;
+  r.next_offset = 1;
+  ASSERT_TRUE(engine.Process(r, "events", false).ok());
+  ASSERT_TRUE(engine.Commit().ok());
+  ASSERT_EQ(dead.records.size(), 1u);
+  EXPECT_EQ(dead.records[0].header(connectors::kReasonHeader), "wrong_partition");
+  EXPECT_NE(
+      dead.records[0]
+          .header(connectors::kDetailHeader)
+          .find(std::string("(merged into ") + kNewCode + ": key its events by the new code)"),
+      std::string::npos)
+      << dead.records[0].header(connectors::kDetailHeader);
+  EXPECT_EQ(engine.stats().accepted, 0);
 }
 
 }  // namespace

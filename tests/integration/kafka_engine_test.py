@@ -12,6 +12,11 @@
   alert ids;
 - broker restart midway: the engine survives and catches up.
 
+The feed carries CBS buurten and neighbourhood rules run beside the municipal
+ones (SPEC 8.3); two municipalities merge into a new code in the middle of it,
+and after the day part of their events name the new code. Producers key a
+merged code's events by the code it ends up in (docs/kafka.md, "Mergers").
+
 Environment: ZICHT_BIN (the zicht binary), ZICHT_KAFKA_DIR (the broker's dir,
 whose `bootstrap` file names it; the ctest fixture sets it).
 """
@@ -30,7 +35,17 @@ ZICHT = os.environ.get("ZICHT_BIN", os.path.join(REPO, "build", "zicht"))
 KAFKA_DIR = os.environ.get("ZICHT_KAFKA_DIR", os.path.join(REPO, ".kafka"))
 MUNIS = os.path.join(REPO, "config", "reference", "municipalities.csv")
 PACK = os.path.join(REPO, "tests", "rules", "data", "spec_example.yaml")
+# Neighbourhood rules (SPEC 8.3): events carry a CBS buurt, national figures
+# of these indicators travel between instances per buurt.
+BUURT_PACK = os.path.join(REPO, "tests", "engine", "data", "neighbourhood_pack.yaml")
+PACKS = PACK + "," + BUURT_PACK
+NEIGHBOURHOODS = os.path.join(REPO, "config", "reference", "neighbourhoods.csv")
 PARTITIONS = 6
+# A merger in the middle of the 150-day feed (SPEC 8.3).
+MERGER_DAY = "2026-03-17"
+MERGED = {"GM0484": "GM1999", "GM0489": "GM1999"}
+MERGERS_CSV = "effective,old_code,new_code,new_name\n" + "".join(
+    f"{MERGER_DAY},{old},{new},Rijnstreek\n" for old, new in sorted(MERGED.items()))
 
 
 def bootstrap():
@@ -54,12 +69,14 @@ def create_topic(name, partitions=PARTITIONS):
 
 
 def produce(topic, feed):
-    """Keyed by municipality with Kafka's murmur2 partitioner, as producers must."""
+    """Keyed by municipality with Kafka's murmur2 partitioner, as producers must
+    (a merged code by the code it ends up in)."""
     keyed = feed + ".keyed"
     with open(feed) as src, open(keyed, "w") as out:
         for line in src:
             try:
                 key = str(json.loads(line).get("municipality", ""))
+                key = MERGED.get(key, key)
             except (ValueError, AttributeError):
                 key = "malformed"
             out.write(key.replace("\t", " ") + "\t" + line)
@@ -86,13 +103,27 @@ class Fixture:
     def __init__(self, days=150, seed=21, clean=False):
         self.dir = tempfile.mkdtemp(prefix="zicht-kafka-test-")
         self.feed = os.path.join(self.dir, "events.jsonl")
+        generated = self.feed + ".generated"
         args = [ZICHT, "generate", "--days", str(days), "--seed", str(seed), "--municipalities", MUNIS,
-                "-o", self.feed]
+                "--neighbourhoods", NEIGHBOURHOODS, "-o", generated]
         if clean:
             args.append("--clean")
         run(args)
+        # From the merger's day on, two of every three events of the old codes
+        # name the new one; the rest keep the old code, which stays valid.
+        with open(generated) as src, open(self.feed, "w") as out:
+            for n, line in enumerate(src):
+                for old, new in MERGED.items():
+                    tag = f'"municipality":"{old}"'
+                    if tag in line and line.split('"time":"')[-1][:10] >= MERGER_DAY and n % 3:
+                        line = line.replace(tag, f'"municipality":"{new}"')
+                out.write(line)
+        self.mergers = os.path.join(self.dir, "mergers.csv")
+        with open(self.mergers, "w") as f:
+            f.write(MERGERS_CSV)
         alerts, dlq = os.path.join(self.dir, "replay-alerts.jsonl"), os.path.join(self.dir, "replay-dlq.jsonl")
-        run([ZICHT, "replay", "--quiet", "--rules", PACK, "--municipalities", MUNIS, "--input", self.feed,
+        run([ZICHT, "replay", "--quiet", "--rules", PACKS, "--municipalities", MUNIS,
+             "--neighbourhoods", NEIGHBOURHOODS, "--mergers", self.mergers, "--input", self.feed,
              "--alerts", alerts, "--dead-letter", dlq, "--partitions", str(PARTITIONS)])
         self.replay = {}
         with open(alerts) as f:
@@ -118,8 +149,8 @@ sinks:
   alerts: {{ kafka: {{ topic: {topic}.alerts }} }}
   dead_letter: {{ kafka: {{ topic: {topic}.dead-letter }} }}
 state: {{ dir: {state} }}
-rules: [{PACK}]
-reference: {{ municipalities: {MUNIS} }}
+rules: [{PACK}, {BUURT_PACK}]
+reference: {{ municipalities: {MUNIS}, neighbourhoods: {NEIGHBOURHOODS}, mergers: {self.mergers} }}
 http: {{ port: 0 }}
 {extra}""")
         return path
@@ -149,10 +180,16 @@ def wait(proc, timeout):
 
 
 class KafkaEngineTest(unittest.TestCase):
+    maxDiff = None
     @classmethod
     def setUpClass(cls):
         cls.fx = Fixture()
         assert len(cls.fx.replay) > 20, "the feed should raise alerts"
+        alerts = cls.fx.replay.values()
+        assert any("neighbourhood" in a for a in alerts), "and neighbourhood alerts"
+        assert any(a["municipality"] == "GM1999" for a in alerts), "and alerts on the merged code"
+        assert not any(a["municipality"] in MERGED and a["event_time"][:10] >= MERGER_DAY
+                       for a in alerts), "no alert names an old code from the merger's day"
 
     @classmethod
     def tearDownClass(cls):

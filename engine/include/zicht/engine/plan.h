@@ -205,6 +205,7 @@ class Plan {
   std::vector<int64_t> populations_[2];
   std::vector<int> merged_in_, created_by_, final_of_;  // empty without mergers
   std::vector<int64_t> merged_population_;
+  bool mergers_fold_ = false;  // some merger has old codes with rows (not only aliases)
 };
 
 using PlanPtr = std::shared_ptr<const Plan>;
