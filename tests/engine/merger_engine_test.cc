@@ -128,6 +128,16 @@ class MergerEngineTest : public EngineTest {
   PlanPtr PlainPlan() { return LoadPlan({kPack, kSpecPack}, true); }
 };
 
+// Line i of a file, as `zicht replay` hands it to the engine.
+Status ProcessLine(Engine& engine, const std::string& line, size_t i) {
+  connectors::SourceRecord r;
+  r.payload = line;
+  r.offset = static_cast<int64_t>(i);
+  r.next_offset = r.offset + 1;
+  r.line = r.offset + 1;
+  return engine.Process(r, "feed", true);
+}
+
 TimeMs EffectiveDay() {
   return *ParseRfc3339(std::string(kEffective) + "T00:00:00Z");
 }
@@ -314,12 +324,7 @@ TEST_F(MergerEngineTest, AReloadAddingTheMergerBeforeItsDayChangesNothing) {
       ASSERT_TRUE(engine.ReplacePlan(MergedPlan()).ok());
       reloaded = true;
     }
-    connectors::SourceRecord r;
-    r.payload = feed->merged[i];
-    r.offset = static_cast<int64_t>(i);
-    r.next_offset = r.offset + 1;
-    r.line = r.offset + 1;
-    ASSERT_TRUE(engine.Process(r, "feed", true).ok());
+    ASSERT_TRUE(ProcessLine(engine, feed->merged[i], i).ok());
   }
   ASSERT_TRUE(engine.Drain().ok());
   ASSERT_TRUE(engine.Commit().ok());
@@ -333,12 +338,7 @@ TEST_F(MergerEngineTest, AReloadAddingTheMergerBeforeItsDayChangesNothing) {
   ASSERT_TRUE(six.Open().ok());
   six.SetSourceId(0, "test-feed");
   for (size_t i = 0; i < 2000; ++i) {
-    connectors::SourceRecord r;
-    r.payload = feed->plain[i];
-    r.offset = static_cast<int64_t>(i);
-    r.next_offset = r.offset + 1;
-    r.line = r.offset + 1;
-    ASSERT_TRUE(six.Process(r, "feed", true).ok());
+    ASSERT_TRUE(ProcessLine(six, feed->plain[i], i).ok());
   }
   PlanPtr merged = MergedPlan();
   bool moves = false;
@@ -377,12 +377,7 @@ TEST_F(MergerEngineTest, AReloadAddingAPastMergerFoldsAtOnce) {
       reloaded = true;
       alerts_before = alerts.records.size();
     }
-    connectors::SourceRecord r;
-    r.payload = feed->plain[i];
-    r.offset = static_cast<int64_t>(i);
-    r.next_offset = r.offset + 1;
-    r.line = r.offset + 1;
-    ASSERT_TRUE(engine.Process(r, "feed", true).ok());
+    ASSERT_TRUE(ProcessLine(engine, feed->plain[i], i).ok());
   }
   ASSERT_TRUE(engine.Commit().ok());
   const std::vector<Alert> all = ParseAlerts(alerts.records);
