@@ -33,6 +33,9 @@ using SteadyClock = std::chrono::steady_clock;
 // the memory of held-back events; ~150 bytes each).
 constexpr size_t kPauseHeldBack = 100000;
 constexpr size_t kResumeHeldBack = 50000;
+// Largest national snapshot record (topic max.message.bytes, producer
+// message.max.bytes): 16 MiB.
+constexpr int kNationalMessageBytes = 16 << 20;
 
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -123,8 +126,15 @@ Result<std::unique_ptr<KafkaRuntime>> KafkaRuntime::Create(const EngineConfig& c
                        {"min.compaction.lag.ms", "0"},
                        {"segment.ms", "3600000"}}});
   }
-  topics.push_back(
-      {kc.national_topic, 1, -1, {{"cleanup.policy", "compact"}, {"segment.ms", "3600000"}}});
+  // A partition's snapshot with neighbourhood indicators holds every buurt
+  // with events (36 bytes each): 14,500 buurten x 10 indicators on few
+  // partitions passes Kafka's default 1 MB message limit.
+  topics.push_back({kc.national_topic,
+                    1,
+                    -1,
+                    {{"cleanup.policy", "compact"},
+                     {"segment.ms", "3600000"},
+                     {"max.message.bytes", std::to_string(kNationalMessageBytes)}}});
   for (const SinkConfig* sink : {&config.alerts, &config.dead_letter}) {
     if (sink->kind == SinkConfig::Kind::kKafka)
       topics.push_back({sink->topic, rt->partitions_, -1, {}});
@@ -165,6 +175,7 @@ Status KafkaRuntime::Start(Engine* engine, EngineProbe* probe, ChangelogStateSto
   }
   connectors::KafkaSinkOptions national;
   national.kafka = kafka_;
+  national.kafka.properties["message.max.bytes"] = std::to_string(kNationalMessageBytes);
   national.topic = kc_.national_topic;
   auto out = connectors::KafkaSink::Open(national);
   if (!out.ok()) return out.status();

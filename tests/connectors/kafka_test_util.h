@@ -66,9 +66,11 @@ auto ReadAtLeast(size_t n, Read read) {
 
 // Sends records through a KafkaSink and waits until all are acknowledged.
 inline void ProduceAll(const std::string& bootstrap, const std::string& topic,
-                       const std::vector<OutRecord>& records) {
+                       const std::vector<OutRecord>& records,
+                       const std::map<std::string, std::string>& properties = {}) {
   KafkaSinkOptions options;
   options.kafka = TestKafkaOptions(bootstrap);
+  for (const auto& [k, v] : properties) options.kafka.properties[k] = v;
   options.topic = topic;
   auto sink = KafkaSink::Open(options);
   ASSERT_TRUE(sink.ok()) << sink.status().ToString();

@@ -129,6 +129,38 @@ TEST(KafkaTopicReaderTest, ACallbackErrorStopsAndTheRecordComesAgain) {
   EXPECT_EQ(offsets, (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
 }
 
+// The national topic's settings (KafkaRuntime): a snapshot of neighbourhood
+// indicators can pass Kafka's default 1 MB; with max.message.bytes on the
+// topic and message.max.bytes on the producer a 3 MB record goes through, and
+// a reader with default fetch sizes reads it whole.
+TEST(KafkaTopicReaderTest, ARecordOfSeveralMegabytesRoundTrips) {
+  ZICHT_KAFKA_BOOTSTRAP_OR_FAIL(bootstrap);
+  const std::string size = std::to_string(16 << 20);
+  const std::string topic = NewTopic(bootstrap, "zicht-large", 1,
+                                     {{"cleanup.policy", "compact"}, {"max.message.bytes", size}});
+  std::string value(3 << 20, '\0');
+  uint64_t x = 88172645463325252ull;  // xorshift: incompressible, as lz4 would shrink zeros
+  for (char& c : value) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  ProduceAll(bootstrap, topic, {{"big", value, {}}}, {{"message.max.bytes", size}});
+  auto reader = KafkaTopicReader::Open(ReaderOptions(bootstrap, topic));
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  std::string got;
+  auto read = (*reader)->ReadToEnd(
+      [&](const KafkaTopicRecord& r) {
+        if (r.value) got.assign(*r.value);
+        return Status::Ok();
+      },
+      std::chrono::seconds(30));
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(got.size(), value.size());
+  EXPECT_TRUE(got == value);
+}
+
 TEST(KafkaTopicReaderTest, EmptyTopicsAndMissingOnes) {
   ZICHT_KAFKA_BOOTSTRAP_OR_FAIL(bootstrap);
   const std::string topic = NewTopic(bootstrap, "zicht-reader-empty", 4);
