@@ -48,23 +48,14 @@ Engine::~Engine() = default;
 
 void Engine::SetPlan(PlanPtr plan) {
   plan_ = std::move(plan);
-  std::vector<int> final_of;
-  if (!plan_->mergers().empty()) {
-    for (size_t m = 0; m < plan_->municipalities().size(); ++m)
-      final_of.push_back(plan_->final_of(static_cast<int>(m)));
-  }
   decoder_ = std::make_unique<EventDecoder>(plan_->schemas(), plan_->municipalities_ptr(),
                                             options_.decoder, plan_->neighbourhoods_ptr(),
-                                            std::move(final_of));
+                                            plan_->final_codes());
   const MunicipalityTable& munis = plan_->municipalities();
   partition_of_.assign(munis.size(), 0);
   partition_munis_.assign(static_cast<size_t>(options_.partitions), {});
   for (size_t m = 0; m < munis.size(); ++m) {
-    // Every code of a merger lives where its final code does, so that the
-    // merger folds within one partition (SPEC 8.3).
-    const std::string& key =
-        munis.at(static_cast<size_t>(plan_->final_of(static_cast<int>(m)))).code;
-    int p = options_.partitions == 1 ? 0 : KafkaPartitionForKey(key, options_.partitions);
+    const int p = plan_->PartitionOf(static_cast<int>(m), options_.partitions);
     partition_of_[m] = p;
     partition_munis_[static_cast<size_t>(p)].push_back(static_cast<int>(m));
   }
@@ -99,11 +90,12 @@ Status Engine::CheckRouting(const Plan& plan) const {
   const MunicipalityTable& next = plan.municipalities();
   for (size_t m = 0; m < next.size() && options_.partitions > 1; ++m) {
     const int before = now.IndexOf(next.at(m).code);
-    const std::string& key = next.at(static_cast<size_t>(plan.final_of(static_cast<int>(m)))).code;
-    const int after = KafkaPartitionForKey(key, options_.partitions);
+    const int after = plan.PartitionOf(static_cast<int>(m), options_.partitions);
     const int was = before >= 0 ? partition_of_[static_cast<size_t>(before)]
                                 : KafkaPartitionForKey(next.at(m).code, options_.partitions);
     if (was != after) {
+      const std::string& key =
+          next.at(static_cast<size_t>(plan.final_of(static_cast<int>(m)))).code;
       return Status::InvalidArgument(fmt::format(
           "a merger moves {} from partition {} to {} (that of {}); its history stays in "
           "partition {}: with {} partitions add mergers before the first event, or replay "

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "zicht/base/csv.h"
+#include "zicht/base/hash.h"
 #include "zicht/base/sha256.h"
 
 namespace zicht::engine {
@@ -318,15 +319,21 @@ void Plan::IndexMergers() {
     }
     final_of_[m] = f;
   }
-  for (const reference::MergerStep& step : steps) {
-    if (!step.old_units.empty()) mergers_fold_ = true;
-  }
   merged_population_ = populations_[0];
   for (const reference::MergerStep& step : steps) {
+    if (!step.old_units.empty()) mergers_fold_ = true;
     int64_t sum = step.new_unit_added ? 0 : populations_[0][static_cast<size_t>(step.new_unit)];
     for (int old : step.old_units) sum += merged_population_[static_cast<size_t>(old)];
     merged_population_[static_cast<size_t>(step.new_unit)] = sum;
   }
+}
+
+int Plan::PartitionOf(int municipality, int partitions) const {
+  if (partitions == 1) return 0;
+  // Every code of a merger lives where its final code does, so that the
+  // merger folds within one partition (SPEC 8.3).
+  const int key = final_of(municipality);
+  return KafkaPartitionForKey(municipalities_->at(static_cast<size_t>(key)).code, partitions);
 }
 
 bool Plan::MergerInForce(int step, int64_t final_bucket, bool hours, int lag_days) const {

@@ -7,6 +7,18 @@
 
 namespace zicht::engine {
 
+namespace {
+
+// A municipality's population as its rules see it: a new code counts its old
+// codes' inhabitants once its merger is folded here (SPEC 8.3).
+int64_t PopulationNow(const Plan& plan, const WindowStore& ws, int municipality) {
+  const int step = plan.step_creating(municipality);
+  if (step >= 0 && ws.folded(step)) return plan.merged_population(municipality);
+  return plan.municipalities().at(static_cast<size_t>(municipality)).population;
+}
+
+}  // namespace
+
 MeasureInput PartitionInput(const Plan& plan, NationalBaseline& national,
                             const NationalBarrier& barrier, PartitionState& part, int indicator,
                             int local) {
@@ -23,15 +35,10 @@ MeasureInput PartitionInput(const Plan& plan, NationalBaseline& national,
     // The buurt's municipality now: its new code once a merger is folded.
     const int parent = ws.MunicipalityOf(local);
     in.parent_local = ws.Local(parent);
-    in.parent_population = plan.municipalities().at(static_cast<size_t>(parent)).population;
-    const int step = plan.step_creating(parent);
-    if (step >= 0 && ws.folded(step)) in.parent_population = plan.merged_population(parent);
+    in.parent_population = PopulationNow(plan, ws, parent);
   } else {
     in.municipality = ws.municipalities()[static_cast<size_t>(local)];
-    in.population = plan.municipalities().at(static_cast<size_t>(in.municipality)).population;
-    // A new code counts its old codes' inhabitants once the merger is folded.
-    const int step = plan.step_creating(in.municipality);
-    if (step >= 0 && ws.folded(step)) in.population = plan.merged_population(in.municipality);
+    in.population = PopulationNow(plan, ws, in.municipality);
   }
   in.first_event_time = part.first_event_time;
   if (ind.reference >= 0) {

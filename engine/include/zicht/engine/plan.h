@@ -169,6 +169,11 @@ class Plan {
   int final_of(int municipality) const {
     return final_of_.empty() ? municipality : final_of_[static_cast<size_t>(municipality)];
   }
+  // final_of() of every municipality; empty without mergers.
+  const std::vector<int>& final_codes() const { return final_of_; }
+  // The partition (of `partitions`) a municipality's state lives in: its
+  // final code's, murmur2 as Kafka keys it.
+  int PartitionOf(int municipality, int partitions) const;
   // A code's population once its merger is done: its own row (if it had one
   // before) plus its old codes' (SPEC 8.3; a file that already lists only the
   // new code gives its row, one that predates the merger the sum), so that
