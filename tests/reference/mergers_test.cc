@@ -9,16 +9,14 @@
 #include <utility>
 #include <vector>
 
+#include "temp_file.h"
+
 namespace zicht::reference {
 namespace {
 
 constexpr const char* kHeader = "effective,old_code,new_code,new_name\n";
 
-std::string Write(const std::string& name, const std::string& text) {
-  std::string path = testing::TempDir() + "/" + name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
+using testing_files::Write;
 
 // Four municipalities with an extra column, so that cells can be followed.
 MunicipalityTablePtr Munis() {

@@ -6,14 +6,12 @@
 #include <fstream>
 #include <string>
 
+#include "temp_file.h"
+
 namespace zicht::reference {
 namespace {
 
-std::string Write(const std::string& name, const std::string& text) {
-  std::string path = testing::TempDir() + "/" + name;
-  std::ofstream(path) << text;
-  return path;
-}
+using testing_files::Write;
 
 TEST(MunicipalityTableTest, LoadsTheShippedTable) {
   auto table = MunicipalityTable::Load(std::string(ZICHT_SOURCE_DIR) +

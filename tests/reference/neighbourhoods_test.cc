@@ -6,14 +6,12 @@
 #include <fstream>
 #include <string>
 
+#include "temp_file.h"
+
 namespace zicht::reference {
 namespace {
 
-std::string Write(const std::string& name, const std::string& text) {
-  std::string path = testing::TempDir() + "/" + name;
-  std::ofstream(path) << text;
-  return path;
-}
+using testing_files::Write;
 
 MunicipalityTablePtr Munis() {
   const std::string path = Write("nb-munis.csv",
