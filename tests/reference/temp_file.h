@@ -13,8 +13,7 @@ namespace zicht::reference::testing_files {
 
 // Writes `text` byte for byte (CRLF stays CRLF) and returns the path.
 inline std::string Write(const std::string& name, const std::string& text) {
-  const std::string path =
-      ::testing::TempDir() + "/" + std::to_string(::getpid()) + "-" + name;
+  const std::string path = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "-" + name;
   std::ofstream(path, std::ios::binary) << text;
   return path;
 }
