@@ -324,6 +324,7 @@ bool EventDecoder::Decode(std::string_view bytes, bool padded, DecodedEvent* out
   out->id = id;
   out->time = *time;
   out->municipality = municipality;
+  out->municipality_code = code;
   out->neighbourhood = neighbourhood;
   out->fields = std::span<const FieldValue>(values_.data(), schema.fields.size());
   return true;

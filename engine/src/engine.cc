@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "alert_builder.h"
+#include "forward_exchange.h"
 #include "national_barrier.h"
 #include "national_exchange.h"
 #include "outbox.h"
@@ -51,6 +52,9 @@ void Engine::SetPlan(PlanPtr plan) {
   decoder_ = std::make_unique<EventDecoder>(plan_->schemas(), plan_->municipalities_ptr(),
                                             options_.decoder, plan_->neighbourhoods_ptr(),
                                             plan_->final_codes());
+  forward_decoder_ = std::make_unique<EventDecoder>(plan_->schemas(), plan_->municipalities_ptr(),
+                                                    options_.decoder, plan_->neighbourhoods_ptr(),
+                                                    plan_->final_codes());
   const MunicipalityTable& munis = plan_->municipalities();
   partition_of_.assign(munis.size(), 0);
   partition_munis_.assign(static_cast<size_t>(options_.partitions), {});
@@ -59,6 +63,28 @@ void Engine::SetPlan(PlanPtr plan) {
     partition_of_[m] = p;
     partition_munis_[static_cast<size_t>(p)].push_back(static_cast<int>(m));
   }
+  // Producers key events by the code they write (SPEC 8.3): a merged code's
+  // events may arrive where its history does not live, and are forwarded.
+  const auto P = static_cast<size_t>(options_.partitions);
+  forwarders_of_.assign(P, {});
+  forward_involved_.assign(P, 0);
+  key_partition_of_.assign(munis.size(), 0);
+  forwarding_ = false;
+  auto note_key = [&](std::string_view code, size_t m) {
+    const int key = options_.partitions > 1 ? KafkaPartitionForKey(code, options_.partitions) : 0;
+    const int home = partition_of_[m];
+    if (key != home) {
+      std::vector<int>& from = forwarders_of_[static_cast<size_t>(home)];
+      if (std::find(from.begin(), from.end(), key) == from.end()) from.push_back(key);
+      std::sort(from.begin(), from.end());
+      forward_involved_[static_cast<size_t>(key)] = 1;
+      forward_involved_[static_cast<size_t>(home)] = 1;
+      forwarding_ = true;
+    }
+    return key;
+  };
+  for (size_t m = 0; m < munis.size(); ++m) key_partition_of_[m] = note_key(munis.at(m).code, m);
+  for (const auto& [alias, row] : munis.aliases()) note_key(alias, static_cast<size_t>(row));
   active_partitions_.clear();
   for (int p = 0; p < options_.partitions; ++p) {
     if (!partition_munis_[static_cast<size_t>(p)].empty()) active_partitions_.push_back(p);
@@ -67,6 +93,8 @@ void Engine::SetPlan(PlanPtr plan) {
   national_options.lag_days = options_.national_lag_days;
   national_options.prune = options_.own_all_partitions;
   national_ = std::make_unique<NationalBaseline>(*plan_, active_partitions_, national_options);
+  forwards_ = std::make_unique<ForwardExchange>(int64_t{plan_->uses_hours() ? 24 : 1} *
+                                                national_options.history);
   const int64_t held = barrier_ ? barrier_->held() : 0;
   barrier_ = std::make_unique<NationalBarrier>(*plan_, national_.get(), active_partitions_.size(),
                                                options_.national_lag_days);
@@ -154,6 +182,12 @@ Status Engine::ResetPartition(int p, bool load_position_and_outbox) {
                                 24 * (kReloadHistoryDays + options_.national_lag_days));
     }
     PublishNational(part);
+  }
+  // Batches a partition behind this one may still need.
+  for (const ForwardBatch& b : part.forwards_sent) {
+    if (options_.export_national)
+      national_out_.push_back(ForwardExchange::Encode(plan_->rule_set().version(), b));
+    forwards_->Publish(b);
   }
   if (!load_position_and_outbox) return Status::Ok();
   ZICHT_RETURN_IF_ERROR(LoadSourcePosition(p));
@@ -250,16 +284,33 @@ bool Engine::WrongPartition(int owner, int partition, const DecodedEvent& event,
   const MunicipalityTable& munis = plan_->municipalities();
   const int final_code = plan_->final_of(event.municipality);
   // A merged code keyed by itself: its merger lives in the new code's partition.
-  const std::string merged = final_code == event.municipality
-                                 ? std::string()
-                                 : fmt::format(" (merged into {}: key its events by the new code)",
-                                               munis.at(static_cast<size_t>(final_code)).code);
+  const std::string merged =
+      final_code == event.municipality
+          ? std::string()
+          : fmt::format(" (merged into {}: key its events by the code they name)",
+                        munis.at(static_cast<size_t>(final_code)).code);
   DeadLetter(
       DeadLetterReason::kWrongPartition,
       fmt::format("municipality {} belongs to partition {}, not {}{}",
                   munis.at(static_cast<size_t>(event.municipality)).code, owner, partition, merged),
       record, source_name, partition);
   return true;
+}
+
+int Engine::KeyPartitionOf(const DecodedEvent& event) const {
+  const auto m = static_cast<size_t>(event.municipality);
+  // An alias names its new code's row: its key is the alias itself.
+  if (event.municipality_code == plan_->municipalities().at(m).code) return key_partition_of_[m];
+  return KafkaPartitionForKey(event.municipality_code, options_.partitions);
+}
+
+int Engine::Route(int arrival, const DecodedEvent& event, const connectors::SourceRecord& record,
+                  const std::string& source_name) {
+  const int home = partition_of_[static_cast<size_t>(event.municipality)];
+  if (home == arrival) return kCountHere;
+  if (forwarding_ && KeyPartitionOf(event) == arrival) return home;
+  WrongPartition(home, arrival, event, record, source_name);
+  return kDeadLettered;
 }
 
 void Engine::NoteProcessed(PartitionState* part, const connectors::SourceRecord& record) {
@@ -299,8 +350,12 @@ Status Engine::Process(const connectors::SourceRecord& record, const std::string
     NoteProcessed(nullptr, record);
     return Status::Ok();
   }
-  const int p = partition_of_[static_cast<size_t>(event.municipality)];
-  if (!route_by_municipality && WrongPartition(p, record.partition, event, record, source_name)) {
+  // Files emulate Kafka's partitioner on the code the producer wrote.
+  const int p = !route_by_municipality ? record.partition
+                : forwarding_          ? KeyPartitionOf(event)
+                                       : partition_of_[static_cast<size_t>(event.municipality)];
+  const int forward_to = Route(p, event, record, source_name);
+  if (forward_to == kDeadLettered) {
     NoteProcessed(nullptr, record);
     return Status::Ok();
   }
@@ -324,9 +379,12 @@ Status Engine::Process(const connectors::SourceRecord& record, const std::string
     HoldBack(part, record, source_name, event.time, /*advanced=*/false, /*at_front=*/false);
     return Status::Ok();
   }
-  if (ProcessDecoded(part, event, record, source_name, /*advanced=*/false, &dedup_key) ==
-      Outcome::kHeldBack) {
-    HoldBack(part, record, source_name, event.time, /*advanced=*/true, /*at_front=*/false);
+  const Outcome outcome =
+      ProcessDecoded(part, event, record, source_name, /*advanced=*/false, &dedup_key, forward_to);
+  if (outcome != Outcome::kDone) {
+    const bool forwards = outcome == Outcome::kWaitForwards;
+    HoldBack(part, record, source_name, event.time, /*advanced=*/!forwards, /*at_front=*/false,
+             forwards);
   }
   // A partition moving on may complete the national figures others wait for.
   if (barrier_->held() > 0) return TryDrainBlocked();
@@ -334,7 +392,8 @@ Status Engine::Process(const connectors::SourceRecord& record, const std::string
 }
 
 void Engine::HoldBack(PartitionState& part, const connectors::SourceRecord& record,
-                      const std::string& source_name, TimeMs time, bool advanced, bool at_front) {
+                      const std::string& source_name, TimeMs time, bool advanced, bool at_front,
+                      bool forwards) {
   PendingEvent pe;
   pe.time = time;
   pe.payload.assign(record.payload);
@@ -343,6 +402,7 @@ void Engine::HoldBack(PartitionState& part, const connectors::SourceRecord& reco
   pe.record.padded = false;
   pe.source_name = source_name;
   pe.advanced = advanced;
+  pe.forwards = forwards;
   barrier_->Hold(part, std::move(pe), at_front);
   if (!at_front) ++stats_.held_back;
 }
@@ -357,7 +417,7 @@ Hash128 Engine::DedupKeyOf(const DecodedEvent& event) {
 Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent& event,
                                        const connectors::SourceRecord& record,
                                        const std::string& source_name, bool advanced,
-                                       const Hash128* key) {
+                                       const Hash128* key, int forward_to) {
   const TimeMs t = event.time;
   const Hash128 dedup_key = key != nullptr ? *key : DedupKeyOf(event);
   if (!advanced) {
@@ -382,6 +442,7 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
       return Outcome::kDone;
     }
     if ((!part.has_clock || t > part.clock) && part.store->NeedsAdvance(t)) {
+      if (!ForwardsReady(part, t)) return Outcome::kWaitForwards;
       if (!AdvanceClock(part, t)) return Outcome::kHeldBack;
     }
     // The store's clock may be ahead of the partition's (an event held back
@@ -402,6 +463,16 @@ Engine::Outcome Engine::ProcessDecoded(PartitionState& part, const DecodedEvent&
   ++stats_.accepted;
   ++stats_.accepted_by_type[static_cast<size_t>(event.type)];
   probe_->EventAccepted(event.type);
+
+  if (forward_to >= 0) {
+    // Counted where its history lives, once this partition's final bucket
+    // has moved on (forward_exchange.h); evaluated there.
+    part.forwards_pending.push_back(ForwardedEvent{forward_to, std::string(record.payload)});
+    ++stats_.forwarded;
+    NoteProcessed(&part, record);
+    if (day_changed) EvaluateAll(part);
+    return Outcome::kDone;
+  }
 
   // After a merger, an old code's events count under the new code (SPEC 8.3).
   const int local = part.store->CountingUnit(part.store->Local(event.municipality));

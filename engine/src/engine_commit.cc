@@ -3,6 +3,7 @@
 // snapshots exchanged with other instances.
 #include <algorithm>
 
+#include "forward_exchange.h"
 #include "national_barrier.h"
 #include "national_exchange.h"
 #include "outbox.h"
@@ -107,6 +108,27 @@ std::vector<std::pair<std::string, std::string>> Engine::TakeNationalSnapshots()
 }
 
 Status Engine::ApplyNationalSnapshot(std::string_view data) {
+  if (ForwardExchange::IsBatch(data)) {
+    auto batch = ForwardExchange::Decode(plan_->rule_set().version(), data);
+    if (!batch.ok()) return batch.status();
+    if (!batch->has_value()) {
+      ++stats_.national_version_mismatch;
+      return Status::Ok();
+    }
+    const int partition = (*batch)->partition;
+    if (partition < 0 || partition >= options_.partitions) {
+      return Status::InvalidArgument("forward batch of an unknown partition");
+    }
+    for (const ForwardedEvent& e : (*batch)->events) {
+      if (e.target < 0 || e.target >= options_.partitions) {
+        return Status::InvalidArgument("forward batch for an unknown partition");
+      }
+    }
+    if (Owns(partition)) return Status::Ok();  // ours are published locally
+    forwards_->Publish(std::move(**batch));
+    if (barrier_->held() > 0) return TryDrainBlocked();
+    return Status::Ok();
+  }
   auto decoded = NationalExchange::Decode(*plan_, data);
   if (!decoded.ok()) return decoded.status();
   if (!decoded->same_rule_set) {

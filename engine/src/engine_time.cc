@@ -1,8 +1,11 @@
 // Engine, event time: clocks that move, idle partitions moved on, and the
 // events the national barrier holds back released as figures complete.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstddef>
 
+#include "forward_exchange.h"
 #include "national_barrier.h"
 #include "partition_state.h"
 #include "rule_scheduler.h"
@@ -66,7 +69,82 @@ bool Engine::AdvanceClock(PartitionState& part, TimeMs now) {
 
 void Engine::AdvanceStore(PartitionState& part, TimeMs t) {
   if (!part.store->merger_steps().empty()) FoldMergersDue(part, t);
+  const bool hours = plan_->uses_hours();
+  const int64_t before = part.store->has_clock() ? part.store->final_bucket(hours) : INT64_MIN;
   part.store->Advance(t);
+  // Forwarded events join the buckets they close with, before the snapshot
+  // of those buckets is published.
+  if (forwarding_ && !forwarders_of_[static_cast<size_t>(part.id)].empty()) {
+    TakeForwards(part, before, part.store->final_bucket(hours));
+  }
+}
+
+bool Engine::ForwardsReady(PartitionState& part, TimeMs t) {
+  if (!forwarding_ || forward_involved_[static_cast<size_t>(part.id)] == 0) return true;
+  const bool hours = plan_->uses_hours();
+  const WindowStore& ws = *part.store;
+  const int64_t to = FloorDiv(t - options_.allowed_lateness_ms, hours ? kMsPerHour : kMsPerDay) - 1;
+  const int64_t from = ws.has_clock() ? ws.final_bucket(hours) : INT64_MIN;
+  if (to <= from) return true;
+  if (part.forwards_through < to) PublishForwards(part, from, to);
+  for (int source : forwarders_of_[static_cast<size_t>(part.id)]) {
+    if (!forwards_->Covers(source, from, to)) return false;
+  }
+  return true;
+}
+
+void Engine::PublishForwards(PartitionState& part, int64_t from, int64_t to) {
+  ForwardBatch batch;
+  batch.partition = part.id;
+  batch.after = from;
+  batch.through = to;
+  batch.events.swap(part.forwards_pending);
+  part.forwards_through = to;
+  // Kept for a restart as long as a partition behind may still need them
+  // (the span national snapshots are published again for, ResetPartition).
+  const int64_t keep =
+      int64_t{plan_->uses_hours() ? 24 : 1} * (kReloadHistoryDays + options_.national_lag_days + 1);
+  std::erase_if(part.forwards_sent, [&](const ForwardBatch& b) {
+    return from != INT64_MIN && b.through < from - keep;
+  });
+  part.forwards_sent.push_back(batch);
+  part.meta_dirty = true;
+  if (options_.export_national) {
+    national_out_.push_back(ForwardExchange::Encode(plan_->rule_set().version(), batch));
+  }
+  forwards_->Publish(std::move(batch));
+}
+
+void Engine::TakeForwards(PartitionState& part, int64_t from, int64_t to) {
+  if (to <= from) return;
+  for (int source : forwarders_of_[static_cast<size_t>(part.id)]) {
+    forwards_->ForEach(source, part.id, from, to, [&](const ForwardedEvent& e) {
+      connectors::SourceRecord record;
+      record.payload = e.payload;
+      record.partition = source;
+      DecodedEvent event;
+      DecodeError error;
+      // The same plan decoded it on arrival; a reload in between may not.
+      const std::string origin = fmt::format("forwarded from partition {}", source);
+      if (!forward_decoder_->Decode(e.payload, false, &event, &error)) {
+        DeadLetter(error.reason, std::move(error.detail), record, origin, part.id);
+        return;
+      }
+      if (partition_of_[static_cast<size_t>(event.municipality)] != part.id) {
+        WrongPartition(partition_of_[static_cast<size_t>(event.municipality)], part.id, event,
+                       record, origin);
+        return;
+      }
+      const int local = part.store->CountingUnit(part.store->Local(event.municipality));
+      const int buurt =
+          event.neighbourhood >= 0 ? part.store->LocalOfNeighbourhood(event.neighbourhood) : -1;
+      CountEvent(part, event, local, buurt);
+      ++stats_.forwards_applied;
+    });
+  }
+  // Windows moved without an event of this partition: cached outcomes are stale.
+  ++part.epoch;
+  part.meta_dirty = true;
 }
 
 void Engine::FoldMergersDue(PartitionState& part, TimeMs t) {
@@ -95,8 +173,17 @@ TimeMs Engine::IdleTarget() const {
   // depends only on that day, so every instance layout and a file replay
   // move a quiet partition to the same time.
   auto newest = national_->NewestPublished(false);
-  if (!newest) return kMinTime;
-  TimeMs target = (*newest + 1) * kMsPerDay + options_.allowed_lateness_ms;
+  TimeMs target = kMinTime;
+  if (newest) target = (*newest + 1) * kMsPerDay + options_.allowed_lateness_ms;
+  // A partition waiting for a quiet one's forwarded events promised up to
+  // where it wants to go: the quiet one is moved that far.
+  if (forwarding_) {
+    if (auto through = forwards_->NewestThrough(); through && *through != INT64_MIN) {
+      const TimeMs width = plan_->uses_hours() ? kMsPerHour : kMsPerDay;
+      target = std::max(target, (*through + 1) * width + options_.allowed_lateness_ms);
+    }
+  }
+  if (target == kMinTime) return kMinTime;
   // Hourly series: the newest closed hour may lie a day past the newest
   // closed day; a partition moved only to the day would never close that
   // hour and a neighbour waiting for it would wait forever.
@@ -174,6 +261,14 @@ void Engine::Tick(PartitionState& part, TimeMs now) {
   // As if an event at `now` arrived that counts nowhere: the clock moves and,
   // on a new day, every rule is evaluated for every municipality - once the
   // national figures for the new final bucket exist.
+  if (!ForwardsReady(part, now)) {
+    PendingEvent pe;
+    pe.time = now;
+    pe.tick = true;
+    pe.forwards = true;
+    barrier_->Hold(part, std::move(pe), /*at_front=*/false);
+    return;
+  }
   if (!AdvanceClock(part, now)) {
     PendingEvent pe;
     pe.time = now;
@@ -201,10 +296,18 @@ Status Engine::TryDrainBlocked() {
     for (auto& pp : partitions_) {
       PartitionState& part = *pp;
       while (!part.pending.empty()) {
-        if (part.pending.front().advanced && !barrier_->Ready(part)) break;
+        const PendingEvent& front = part.pending.front();
+        if (front.forwards && !ForwardsReady(part, front.time)) break;
+        if (front.advanced && !barrier_->Ready(part)) break;
         PendingEvent pe = barrier_->TakeFront(part);
         progress = true;
         if (pe.tick) {
+          if (!pe.advanced && !AdvanceClock(part, pe.time)) {
+            pe.advanced = true;
+            pe.forwards = false;
+            barrier_->Hold(part, std::move(pe), /*at_front=*/true);
+            break;
+          }
           FinishTick(part, pe.time);
           continue;
         }
@@ -217,8 +320,8 @@ Status Engine::TryDrainBlocked() {
           NoteProcessed(&part, pe.record);
           continue;
         }
-        const int owner = partition_of_[static_cast<size_t>(event.municipality)];
-        if (WrongPartition(owner, part.id, event, pe.record, pe.source_name)) {
+        const int forward_to = Route(part.id, event, pe.record, pe.source_name);
+        if (forward_to == kDeadLettered) {
           NoteProcessed(&part, pe.record);
           continue;
         }
@@ -226,10 +329,12 @@ Status Engine::TryDrainBlocked() {
           ++stats_.skipped_replayed;
           continue;
         }
-        if (ProcessDecoded(part, event, pe.record, pe.source_name, pe.advanced) ==
-            Outcome::kHeldBack) {
-          HoldBack(part, pe.record, pe.source_name, event.time, /*advanced=*/true,
-                   /*at_front=*/true);
+        const Outcome outcome = ProcessDecoded(part, event, pe.record, pe.source_name, pe.advanced,
+                                               nullptr, forward_to);
+        if (outcome != Outcome::kDone) {
+          const bool forwards = outcome == Outcome::kWaitForwards;
+          HoldBack(part, pe.record, pe.source_name, event.time, /*advanced=*/!forwards,
+                   /*at_front=*/true, forwards);
           break;
         }
       }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "forward_exchange.h"
 #include "zicht/base/hash.h"
 #include "zicht/connectors/record.h"
 #include "zicht/engine/dedup_index.h"
@@ -53,6 +54,7 @@ struct PendingEvent {
   TimeMs time = 0;        // event time
   bool advanced = false;  // clock already moved for it
   bool tick = false;      // not an event: a clock tick (Engine::Tick)
+  bool forwards = false;  // waits for other partitions' forwarded events
 };
 
 struct PartitionState {
@@ -105,6 +107,12 @@ struct PartitionState {
   // Keys of the merger steps folded into this partition's windows (SPEC
   // 8.3), persisted with its meta so a restart does not fold twice.
   std::vector<std::string> folded_steps;
+  // Events accepted here that count in another partition (SPEC 8.3), not yet
+  // in a batch; the batches published whose buckets a lagging partition may
+  // still need after a restart; the final bucket last promised.
+  std::vector<ForwardedEvent> forwards_pending;
+  std::vector<ForwardBatch> forwards_sent;
+  int64_t forwards_through = INT64_MIN;
   // Bumped whenever windows or national figures move without an event
   // (bucket changes, ticks, loads), which invalidates cached outcomes.
   uint32_t epoch = 1;

@@ -73,6 +73,11 @@ void PartitionStore::Write(PartitionState& part, StateBatch* batch) {
     m.next_seq = part.next_seq;
     m.commit_seq = ++part.commit_seq;
     m.folded_steps = part.folded_steps;
+    if (!part.forwards_pending.empty() || !part.forwards_sent.empty() ||
+        part.forwards_through != INT64_MIN) {
+      m.forwards = ForwardExchange::EncodeState(part.forwards_through, part.forwards_pending,
+                                                part.forwards_sent);
+    }
     batch->Put(Family::kMeta, StateKeys::PartitionMeta(part.id), PartitionCodec::EncodeMeta(m),
                part.id);
   }
@@ -229,6 +234,10 @@ Status PartitionStore::Load(StateStore* store, PartitionState& part) {
   part.commit_seq = meta->commit_seq;
   part.meta_dirty = false;
   part.folded_steps = meta->folded_steps;
+  if (!meta->forwards.empty()) {
+    ZICHT_RETURN_IF_ERROR(ForwardExchange::DecodeState(
+        meta->forwards, &part.forwards_through, &part.forwards_pending, &part.forwards_sent));
+  }
   WindowStore& ws = *part.store;
   // Folds persisted with the buckets: only the bookkeeping is redone.
   for (int step : ws.merger_steps()) {

@@ -80,10 +80,11 @@ std::string PartitionCodec::EncodeMeta(const PartitionMeta& m) {
   codec::PutU64(&value, m.dedup_chunk);
   codec::PutU64(&value, m.next_seq);
   codec::PutU64(&value, m.commit_seq);
-  if (!m.folded_steps.empty()) {
+  if (!m.folded_steps.empty() || !m.forwards.empty()) {
     codec::PutU32(&value, static_cast<uint32_t>(m.folded_steps.size()));
     for (const std::string& k : m.folded_steps) codec::PutBytes(&value, k);
   }
+  if (!m.forwards.empty()) codec::PutBytes(&value, m.forwards);
   return value;
 }
 
@@ -108,6 +109,7 @@ std::optional<PartitionMeta> PartitionCodec::DecodeMeta(std::string_view value) 
     const uint32_t n = in.U32();
     for (uint32_t i = 0; i < n && in.ok(); ++i) m.folded_steps.emplace_back(in.Bytes());
   }
+  if (in.ok() && !in.done()) m.forwards = std::string(in.Bytes());
   if (!in.ok()) return std::nullopt;
   return m;
 }

@@ -198,9 +198,17 @@ void WindowStore::Add(int series, int local, int64_t bucket, bool matched, Fixed
         w.sum += value;
       }
     }
-    // Buckets at or before the final bucket are closed; the engine rejects
-    // events for them (too_late), so final windows never change here.
-    (void)final_bucket;
+    // Buckets at or before the final bucket are closed to the partition's own
+    // events (too_late). An event forwarded from another partition (SPEC 8.3)
+    // may land in one just closed, before its snapshot is published.
+    if (bucket <= final_bucket && bucket > final_bucket - n) {
+      WindowAgg& f = ind.final[static_cast<size_t>(local)];
+      f.n_all += 1;
+      if (matched) {
+        f.n_match += 1;
+        f.sum += value;
+      }
+    }
   }
 }
 

@@ -96,10 +96,16 @@ struct EngineStats {
   int64_t national_version_mismatch = 0;  // snapshots from another rule set
   int64_t held_back = 0;  // events that waited for other partitions' national figures
   int64_t plan_replacements = 0;
+  // Events of a merged code that arrived on another partition than its
+  // history's (SPEC 8.3): forwarded there, and counted there.
+  int64_t forwarded = 0;
+  int64_t forwards_applied = 0;
   int64_t delivery_retries = 0;  // outbox deliveries that failed and were queued again
   std::vector<int64_t> accepted_by_type;
   std::vector<int64_t> alerts_by_rule;
 };
+
+class ForwardExchange;
 
 class Engine {
  public:
@@ -207,7 +213,9 @@ class Engine {
   }
 
  private:
-  enum class Outcome { kDone, kHeldBack };
+  // kWaitForwards: the event would close buckets that events forwarded from
+  // other partitions may still land in; held, clock unmoved.
+  enum class Outcome { kDone, kHeldBack, kWaitForwards };
   void SetPlan(PlanPtr plan);
   // Refuses a plan whose mergers would move a code's state to another partition.
   Status CheckRouting(const Plan& plan) const;
@@ -215,15 +223,17 @@ class Engine {
   // A fresh state for an owned partition, loaded from the store.
   Status ResetPartition(int partition, bool load_position_and_outbox);
 
-  // `key`: the event's de-duplication key when already computed.
+  // `key`: the event's de-duplication key when already computed;
+  // `forward_to`: the partition that counts it (-1: this one).
   Outcome ProcessDecoded(PartitionState& part, const DecodedEvent& event,
                          const connectors::SourceRecord& record, const std::string& source_name,
-                         bool advanced, const Hash128* key = nullptr);
+                         bool advanced, const Hash128* key = nullptr, int forward_to = -1);
   // Counts an accepted event in every series of its type, and in its
   // neighbourhood unit `buurt` (-1: none) of series kept per neighbourhood.
   void CountEvent(PartitionState& part, const DecodedEvent& event, int local, int buurt);
   void HoldBack(PartitionState& part, const connectors::SourceRecord& record,
-                const std::string& source_name, TimeMs time, bool advanced, bool at_front);
+                const std::string& source_name, TimeMs time, bool advanced, bool at_front,
+                bool forwards = false);
   void Tick(PartitionState& part, TimeMs now);
   void FinishTick(PartitionState& part, TimeMs now);
   void NoteProcessed(PartitionState* part, const connectors::SourceRecord& record);
@@ -233,6 +243,20 @@ class Engine {
   // The record's municipality belongs to another partition: dead-lettered.
   bool WrongPartition(int owner, int partition, const DecodedEvent& event,
                       const connectors::SourceRecord& record, const std::string& source_name);
+  // Where an event that arrived on `arrival` counts: kCountHere, the
+  // partition it is forwarded to, or kDeadLettered (keyed to neither).
+  static constexpr int kCountHere = -1, kDeadLettered = -2;
+  int Route(int arrival, const DecodedEvent& event, const connectors::SourceRecord& record,
+            const std::string& source_name);
+  // The partition a producer keying by the written code sends the event to.
+  int KeyPartitionOf(const DecodedEvent& event) const;
+  // Forwarded events (SPEC 8.3, forward_exchange.h). Ready: the batches of
+  // every partition forwarding here cover the final buckets the clock at `t`
+  // closes; publishes this partition's own batch first.
+  bool ForwardsReady(PartitionState& part, TimeMs t);
+  void PublishForwards(PartitionState& part, int64_t from, int64_t to);
+  // Counts the forwarded events that close with final buckets (from, to].
+  void TakeForwards(PartitionState& part, int64_t from, int64_t to);
   // Moves the partition's clock to `now`, publishing national snapshots for
   // every final bucket it passes. Returns true when national figures for the
   // new final buckets are complete (the event may be accepted now).
@@ -266,6 +290,12 @@ class Engine {
   std::unique_ptr<Outbox> outbox_;
   // Parts built from the plan (SetPlan).
   std::unique_ptr<EventDecoder> decoder_;
+  std::unique_ptr<EventDecoder> forward_decoder_;  // forwarded events, mid-event
+  std::unique_ptr<ForwardExchange> forwards_;
+  bool forwarding_ = false;                      // some code is keyed to another partition
+  std::vector<std::vector<int>> forwarders_of_;  // partition -> partitions forwarding to it
+  std::vector<uint8_t> forward_involved_;        // partition forwards or is forwarded to
+  std::vector<int> key_partition_of_;            // municipality -> partition of its code
   std::unique_ptr<NationalBaseline> national_;
   std::unique_ptr<NationalBarrier> barrier_;
   std::unique_ptr<RuleScheduler> scheduler_;

@@ -78,6 +78,8 @@ struct DecodedEvent {
   std::string_view id;
   TimeMs time = 0;
   int municipality = -1;
+  // The code as written (an alias of a merged code names its new code's row).
+  std::string_view municipality_code;
   int neighbourhood = -1;              // index into the neighbourhood table, -1 without one
   std::span<const FieldValue> fields;  // in EventTypeSchema::fields order
 };

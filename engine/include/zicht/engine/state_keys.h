@@ -59,6 +59,9 @@ struct PartitionMeta {
   // Merger steps folded into the partition's windows (SPEC 8.3); a trailing
   // field, absent in metas written before mergers existed.
   std::vector<std::string> folded_steps;
+  // Forwarded events not yet delivered and batches to publish again
+  // (ForwardExchange::EncodeState); a trailing field after folded_steps.
+  std::string forwards;
 };
 
 struct PartitionCodec {
