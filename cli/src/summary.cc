@@ -28,6 +28,13 @@ void PrintSummary(const engine::Engine& engine, double seconds, bool dead_letter
     fmt::print(stderr, "zicht: dead letters: {}{}\n", reasons,
                dead_letters_not_written ? " (not written: no --dead-letter file given)" : "");
   }
+  if (st.forwarded > 0) {
+    // SPEC 8.3: old codes emulated on another partition than their history.
+    fmt::print(stderr,
+               "zicht: {} events of merged codes forwarded to their new code's partition, {} "
+               "counted there (the rest arrived after its last closed day)\n",
+               st.forwarded, st.forwards_applied);
+  }
   for (size_t r = 0; r < st.alerts_by_rule.size(); ++r) {
     if (st.alerts_by_rule[r] == 0) continue;
     const RuleDef& rule = engine.plan().rules()[r];

@@ -14,8 +14,9 @@
 
 The feed carries CBS buurten and neighbourhood rules run beside the municipal
 ones (SPEC 8.3); two municipalities merge into a new code in the middle of it,
-and after the day part of their events name the new code. Producers key a
-merged code's events by the code it ends up in (docs/kafka.md, "Mergers").
+and after the day part of their events name the new code. Producers key every
+event by the code it names, so the old codes' events arrive on other
+partitions than the new code's, and the engine forwards them (SPEC 8.3).
 
 Environment: ZICHT_BIN (the zicht binary), ZICHT_KAFKA_DIR (the broker's dir,
 whose `bootstrap` file names it; the ctest fixture sets it).
@@ -69,14 +70,13 @@ def create_topic(name, partitions=PARTITIONS):
 
 
 def produce(topic, feed):
-    """Keyed by municipality with Kafka's murmur2 partitioner, as producers must
-    (a merged code by the code it ends up in)."""
+    """Keyed by the municipality code as written, with Kafka's murmur2
+    partitioner (the engine forwards merged codes to their new code's partition)."""
     keyed = feed + ".keyed"
     with open(feed) as src, open(keyed, "w") as out:
         for line in src:
             try:
                 key = str(json.loads(line).get("municipality", ""))
-                key = MERGED.get(key, key)
             except (ValueError, AttributeError):
                 key = "malformed"
             out.write(key.replace("\t", " ") + "\t" + line)
