@@ -103,8 +103,8 @@ TEST(ForwardExchangeTest, TheStateFormRoundTripsAndRefusesCorruption) {
   EXPECT_EQ(s, sent);
   p.clear();
   s.clear();
-  EXPECT_FALSE(ForwardExchange::DecodeState(state.substr(0, state.size() - 1), &through, &p, &s)
-                   .ok());
+  EXPECT_FALSE(
+      ForwardExchange::DecodeState(state.substr(0, state.size() - 1), &through, &p, &s).ok());
 }
 
 }  // namespace
