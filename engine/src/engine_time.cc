@@ -261,22 +261,18 @@ void Engine::Tick(PartitionState& part, TimeMs now) {
   // As if an event at `now` arrived that counts nowhere: the clock moves and,
   // on a new day, every rule is evaluated for every municipality - once the
   // national figures for the new final bucket exist.
-  if (!ForwardsReady(part, now)) {
+  // Held until forwarded events or national figures allow it; `advanced`:
+  // the clock has moved already.
+  auto hold = [&](bool advanced) {
     PendingEvent pe;
     pe.time = now;
     pe.tick = true;
-    pe.forwards = true;
+    pe.advanced = advanced;
+    pe.forwards = !advanced;
     barrier_->Hold(part, std::move(pe), /*at_front=*/false);
-    return;
-  }
-  if (!AdvanceClock(part, now)) {
-    PendingEvent pe;
-    pe.time = now;
-    pe.advanced = true;
-    pe.tick = true;
-    barrier_->Hold(part, std::move(pe), /*at_front=*/false);
-    return;
-  }
+  };
+  if (!ForwardsReady(part, now)) return hold(false);
+  if (!AdvanceClock(part, now)) return hold(true);
   FinishTick(part, now);
 }
 

@@ -198,39 +198,11 @@ TEST_F(EngineTest, InstancesSharingPartitionsAgreeWithOneInstance) {
     partition_of[i] =
         KafkaPartitionForKey(parser.parse(json)["municipality"].get_string().value(), 6);
   }
-  auto options = [] {
-    EngineOptions o;
-    o.partitions = 6;
-    o.own_all_partitions = false;
-    o.export_national = true;
-    o.clock = &kFixedClock;
-    return o;
-  };
-  struct Instance {
-    StateStorePtr store;
-    connectors::MemorySink alerts, dead;
-    std::unique_ptr<Engine> engine;
-  };
-  auto make = [&](const char* name, std::vector<int> parts) {
-    auto inst = std::make_unique<Instance>();
-    auto opened = OpenRocksDbStateStore(Dir(name));
-    EXPECT_TRUE(opened.ok());
-    inst->store = std::move(opened).value();
-    inst->engine =
-        std::make_unique<Engine>(plan, inst->store.get(), &inst->alerts, &inst->dead, options());
-    EXPECT_TRUE(inst->engine->Open().ok());
-    EXPECT_TRUE(inst->engine->Assign(parts).ok());
-    return inst;
-  };
-  auto one = make("one", {0, 1, 2, 3, 4, 5});
-  auto a = make("a", {0, 2, 4});
-  auto b = make("b", {1, 3, 5});
+  auto one = MakeKafkaInstance(plan, Dir("one"), {0, 1, 2, 3, 4, 5});
+  auto a = MakeKafkaInstance(plan, Dir("a"), {0, 2, 4});
+  auto b = MakeKafkaInstance(plan, Dir("b"), {1, 3, 5});
   auto exchange = [&] {
-    for (auto [from, to] : {std::pair{a.get(), b.get()}, std::pair{b.get(), a.get()}}) {
-      for (auto& [key, value] : from->engine->TakeNationalSnapshots()) {
-        ASSERT_TRUE(to->engine->ApplyNationalSnapshot(value).ok());
-      }
-    }
+    ExchangeNational(*a, *b);
     one->engine->TakeNationalSnapshots();
   };
   std::vector<int64_t> offset(6, 0);
@@ -241,27 +213,19 @@ TEST_F(EngineTest, InstancesSharingPartitionsAgreeWithOneInstance) {
     r.offset = offset[static_cast<size_t>(r.partition)]++;
     r.next_offset = r.offset + 1;
     ASSERT_TRUE(one->engine->Process(r, "events", false).ok());
-    Instance* owner = r.partition % 2 == 0 ? a.get() : b.get();
+    KafkaInstance* owner = r.partition % 2 == 0 ? a.get() : b.get();
     ASSERT_TRUE(owner->engine->Process(r, "events", false).ok());
     if (i % 500 == 0) exchange();
   }
   exchange();
   exchange();
-  for (Instance* inst : {one.get(), a.get(), b.get()}) ASSERT_TRUE(inst->engine->Commit().ok());
+  for (KafkaInstance* inst : {one.get(), a.get(), b.get()})
+    ASSERT_TRUE(inst->engine->Commit().ok());
   // Compare everything but the last days, which depend on how the end of the
   // input is handled (Drain is per instance).
-  auto upto = [](const std::vector<Alert>& alerts) {
-    std::map<std::string, std::string> m;
-    for (const Alert& al : alerts) {
-      if (al.event_time < "2026-05-28") m.emplace(al.id, al.json);
-    }
-    return m;
-  };
-  std::vector<Alert> split = ParseAlerts(a->alerts.records);
-  for (const Alert& al : ParseAlerts(b->alerts.records)) split.push_back(al);
-  auto want = upto(ParseAlerts(one->alerts.records));
+  auto want = ByIdBefore(ParseAlerts(one->alerts.records), "2026-05-28");
   ASSERT_GT(want.size(), 5u);
-  EXPECT_EQ(Diff(upto(split), want), "");
+  EXPECT_EQ(Diff(ByIdBefore(AlertsOf({a.get(), b.get()}), "2026-05-28"), want), "");
   EXPECT_EQ(a->engine->stats().accepted + b->engine->stats().accepted,
             one->engine->stats().accepted);
   // The barrier was exercised: instances waited for each other's snapshots.

@@ -406,41 +406,11 @@ TEST_F(MergerEngineTest, OnKafkaOldCodesKeyedByThemselvesAreForwardedExactly) {
   EXPECT_LE(reference.stats.forwards_applied, reference.stats.forwarded);
   EXPECT_GE(reference.stats.forwards_applied * 100, reference.stats.forwarded * 99);
 
-  struct Instance {
-    StateStorePtr store;
-    connectors::MemorySink alerts, dead;
-    std::unique_ptr<Engine> engine;
-  };
-  auto make = [&](const char* name, const std::vector<int>& parts) {
-    auto inst = std::make_unique<Instance>();
-    auto opened = OpenRocksDbStateStore(Dir(name));
-    EXPECT_TRUE(opened.ok());
-    inst->store = std::move(opened).value();
-    EngineOptions o;
-    o.partitions = 6;
-    o.own_all_partitions = false;
-    o.export_national = true;
-    o.clock = &kFixedClock;
-    inst->engine = std::make_unique<Engine>(plan, inst->store.get(), &inst->alerts, &inst->dead, o);
-    EXPECT_TRUE(inst->engine->Open().ok());
-    EXPECT_TRUE(inst->engine->Assign(parts).ok());
-    return inst;
-  };
-  auto one = make("one", {0, 1, 2, 3, 4, 5});
-  auto a = make("a", {0, 2, 4});
-  auto b = make("b", {1, 3, 5});
-  // Until neither instance has anything more to say (a batch received may
-  // release events that publish the next one).
+  auto one = MakeKafkaInstance(plan, Dir("one"), {0, 1, 2, 3, 4, 5});
+  auto a = MakeKafkaInstance(plan, Dir("a"), {0, 2, 4});
+  auto b = MakeKafkaInstance(plan, Dir("b"), {1, 3, 5});
   auto exchange = [&] {
-    for (bool sent = true; sent;) {
-      sent = false;
-      for (auto [from, to] : {std::pair{a.get(), b.get()}, std::pair{b.get(), a.get()}}) {
-        for (auto& [key, value] : from->engine->TakeNationalSnapshots()) {
-          ASSERT_TRUE(to->engine->ApplyNationalSnapshot(value).ok());
-          sent = true;
-        }
-      }
-    }
+    ExchangeNational(*a, *b);
     one->engine->TakeNationalSnapshots();
   };
   simdjson::dom::parser parser;
@@ -455,28 +425,23 @@ TEST_F(MergerEngineTest, OnKafkaOldCodesKeyedByThemselvesAreForwardedExactly) {
     r.offset = offset[static_cast<size_t>(r.partition)]++;
     r.next_offset = r.offset + 1;
     ASSERT_TRUE(one->engine->Process(r, "events", false).ok());
-    Instance* owner = r.partition % 2 == 0 ? a.get() : b.get();
+    KafkaInstance* owner = r.partition % 2 == 0 ? a.get() : b.get();
     ASSERT_TRUE(owner->engine->Process(r, "events", false).ok());
     if (n % 500 == 0) exchange();
   }
   exchange();
   ASSERT_TRUE(one->engine->Drain().ok());
-  for (Instance* inst : {one.get(), a.get(), b.get()}) ASSERT_TRUE(inst->engine->Commit().ok());
+  for (KafkaInstance* inst : {one.get(), a.get(), b.get()})
+    ASSERT_TRUE(inst->engine->Commit().ok());
   EXPECT_EQ(one->engine->stats().forwarded, reference.stats.forwarded);
   EXPECT_EQ(one->dead.records.size(), reference.dead_reasons.size());
   EXPECT_EQ(Diff(ById(ParseAlerts(one->alerts.records)), ById(reference.alerts)), "")
       << "one instance on Kafka vs replay";
   // Two instances: all but the last days (the end of input is per instance).
-  auto upto = [](const std::vector<Alert>& alerts) {
-    std::map<std::string, std::string> m;
-    for (const Alert& al : alerts) {
-      if (al.event_time < "2026-05-20") m.emplace(al.id, al.json);
-    }
-    return m;
-  };
-  std::vector<Alert> split = ParseAlerts(a->alerts.records);
-  for (const Alert& al : ParseAlerts(b->alerts.records)) split.push_back(al);
-  EXPECT_EQ(Diff(upto(split), upto(reference.alerts)), "") << "two instances vs replay";
+  EXPECT_EQ(Diff(ByIdBefore(AlertsOf({a.get(), b.get()}), "2026-05-20"),
+                 ByIdBefore(reference.alerts, "2026-05-20")),
+            "")
+      << "two instances vs replay";
   EXPECT_GT(a->engine->stats().forwards_applied + b->engine->stats().forwards_applied, 0);
 }
 
