@@ -483,7 +483,6 @@ Status KafkaRuntime::Maintain() {
   last_lag_check_ = now;
   int64_t total_lag = 0;
   bool lag_known = true;
-  const auto newest = engine_->NewestFinalDay();
   for (const connectors::PartitionLag& l : source_->Lag()) {
     probe_->ConsumerLag(l.partition, l.lag);
     if (l.lag < 0) {
@@ -491,7 +490,9 @@ Status KafkaRuntime::Maintain() {
     } else {
       total_lag += l.lag;
     }
-    if (!newest || l.lag != 0 || !engine_->Owns(l.partition)) continue;
+    // IdleTarget: the newest closed day published, or a forwarded-events
+    // promise a waiting partition made (kMinTime: neither yet).
+    if (l.lag != 0 || !engine_->Owns(l.partition)) continue;
     auto it = last_event_wall_.find(l.partition);
     if (it == last_event_wall_.end() || now - it->second < kc_.idle_timeout_ms) continue;
     const TimeMs target = engine_->IdleTarget();
