@@ -37,7 +37,7 @@ bool Engine::AdvanceClock(PartitionState& part, TimeMs now) {
     // figures exist for whatever bucket a slower partition is at.
     const bool hours = plan_->uses_hours();
     const TimeMs step = hours ? kMsPerHour : kMsPerDay;
-    const int64_t target_final = FloorDiv(now - options_.allowed_lateness_ms, step) - 1;
+    const int64_t target_final = FinestFinalAt(now);
     // A jump far ahead (a clock error upstream) steps only through the last
     // buckets that anyone can still ask for, not through years of them.
     const int64_t keep =
@@ -79,12 +79,16 @@ void Engine::AdvanceStore(PartitionState& part, TimeMs t) {
   }
 }
 
+int64_t Engine::FinestFinalAt(TimeMs t) const {
+  const TimeMs width = plan_->uses_hours() ? kMsPerHour : kMsPerDay;
+  return FloorDiv(t - options_.allowed_lateness_ms, width) - 1;
+}
+
 bool Engine::ForwardsReady(PartitionState& part, TimeMs t) {
   if (!forwarding_ || forward_involved_[static_cast<size_t>(part.id)] == 0) return true;
-  const bool hours = plan_->uses_hours();
   const WindowStore& ws = *part.store;
-  const int64_t to = FloorDiv(t - options_.allowed_lateness_ms, hours ? kMsPerHour : kMsPerDay) - 1;
-  const int64_t from = ws.has_clock() ? ws.final_bucket(hours) : INT64_MIN;
+  const int64_t to = FinestFinalAt(t);
+  const int64_t from = ws.has_clock() ? ws.final_bucket(plan_->uses_hours()) : INT64_MIN;
   if (to <= from) return true;
   if (part.forwards_through < to) PublishForwards(part, from, to);
   for (int source : forwarders_of_[static_cast<size_t>(part.id)]) {
@@ -117,6 +121,7 @@ void Engine::PublishForwards(PartitionState& part, int64_t from, int64_t to) {
 
 void Engine::TakeForwards(PartitionState& part, int64_t from, int64_t to) {
   if (to <= from) return;
+  const int64_t applied_before = stats_.forwards_applied;
   for (int source : forwarders_of_[static_cast<size_t>(part.id)]) {
     forwards_->ForEach(source, part.id, from, to, [&](const ForwardedEvent& e) {
       connectors::SourceRecord record;
@@ -125,14 +130,14 @@ void Engine::TakeForwards(PartitionState& part, int64_t from, int64_t to) {
       DecodedEvent event;
       DecodeError error;
       // The same plan decoded it on arrival; a reload in between may not.
-      const std::string origin = fmt::format("forwarded from partition {}", source);
+      auto origin = [&] { return fmt::format("forwarded from partition {}", source); };
       if (!forward_decoder_->Decode(e.payload, false, &event, &error)) {
-        DeadLetter(error.reason, std::move(error.detail), record, origin, part.id);
+        DeadLetter(error.reason, std::move(error.detail), record, origin(), part.id);
         return;
       }
       if (partition_of_[static_cast<size_t>(event.municipality)] != part.id) {
         WrongPartition(partition_of_[static_cast<size_t>(event.municipality)], part.id, event,
-                       record, origin);
+                       record, origin());
         return;
       }
       const int local = part.store->CountingUnit(part.store->Local(event.municipality));
@@ -143,8 +148,10 @@ void Engine::TakeForwards(PartitionState& part, int64_t from, int64_t to) {
     });
   }
   // Windows moved without an event of this partition: cached outcomes are stale.
-  ++part.epoch;
-  part.meta_dirty = true;
+  if (stats_.forwards_applied != applied_before) {
+    ++part.epoch;
+    part.meta_dirty = true;
+  }
 }
 
 void Engine::FoldMergersDue(PartitionState& part, TimeMs t) {

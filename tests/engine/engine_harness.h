@@ -214,6 +214,46 @@ inline std::map<std::string, std::string> ById(const std::vector<Alert>& alerts)
   return m;
 }
 
+// The lines as records of a six-partition Kafka topic keyed by the
+// municipality code as written (murmur2), with offsets per partition, in
+// `order` (null: file order). Payloads point into `lines`.
+inline std::vector<connectors::SourceRecord> KafkaRecords(const std::vector<std::string>& lines,
+                                                          const std::vector<size_t>* order) {
+  std::vector<connectors::SourceRecord> out;
+  std::vector<int64_t> offset(6, 0);
+  simdjson::dom::parser parser;
+  for (size_t n = 0; n < lines.size(); ++n) {
+    const std::string& line = lines[order != nullptr ? (*order)[n] : n];
+    simdjson::padded_string json(line);
+    connectors::SourceRecord r;
+    r.payload = line;
+    r.partition = KafkaPartitionForKey(parser.parse(json)["municipality"].get_string().value(), 6);
+    r.offset = offset[static_cast<size_t>(r.partition)]++;
+    r.next_offset = r.offset + 1;
+    out.push_back(r);
+  }
+  return out;
+}
+
+// Feeds every record to `one` (owning all partitions) and to whichever of
+// `a` (even partitions) and `b` (odd) owns it; a and b exchange their
+// national records every 500 records and at the end.
+inline void FeedInstances(KafkaInstance& one, KafkaInstance& a, KafkaInstance& b,
+                          const std::vector<connectors::SourceRecord>& records) {
+  auto exchange = [&] {
+    ExchangeNational(a, b);
+    one.engine->TakeNationalSnapshots();
+  };
+  for (size_t n = 0; n < records.size(); ++n) {
+    const connectors::SourceRecord& r = records[n];
+    ASSERT_TRUE(one.engine->Process(r, "events", false).ok());
+    KafkaInstance& owner = r.partition % 2 == 0 ? a : b;
+    ASSERT_TRUE(owner.engine->Process(r, "events", false).ok());
+    if (n % 500 == 0) exchange();
+  }
+  exchange();
+}
+
 // The same for the alerts with an event time before `day` (YYYY-MM-DD): runs
 // that end differently (Drain is per instance) agree up to then.
 inline std::map<std::string, std::string> ByIdBefore(const std::vector<Alert>& alerts,

@@ -191,34 +191,10 @@ namespace {
 TEST_F(EngineTest, InstancesSharingPartitionsAgreeWithOneInstance) {
   std::vector<std::string> lines = GenerateLines(150, 8, /*clean=*/true);
   PlanPtr plan = LoadPlan({kSpecPack});
-  std::vector<int> partition_of(lines.size());
-  simdjson::dom::parser parser;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    simdjson::padded_string json(lines[i]);
-    partition_of[i] =
-        KafkaPartitionForKey(parser.parse(json)["municipality"].get_string().value(), 6);
-  }
   auto one = MakeKafkaInstance(plan, Dir("one"), {0, 1, 2, 3, 4, 5});
   auto a = MakeKafkaInstance(plan, Dir("a"), {0, 2, 4});
   auto b = MakeKafkaInstance(plan, Dir("b"), {1, 3, 5});
-  auto exchange = [&] {
-    ExchangeNational(*a, *b);
-    one->engine->TakeNationalSnapshots();
-  };
-  std::vector<int64_t> offset(6, 0);
-  for (size_t i = 0; i < lines.size(); ++i) {
-    connectors::SourceRecord r;
-    r.payload = lines[i];
-    r.partition = partition_of[i];
-    r.offset = offset[static_cast<size_t>(r.partition)]++;
-    r.next_offset = r.offset + 1;
-    ASSERT_TRUE(one->engine->Process(r, "events", false).ok());
-    KafkaInstance* owner = r.partition % 2 == 0 ? a.get() : b.get();
-    ASSERT_TRUE(owner->engine->Process(r, "events", false).ok());
-    if (i % 500 == 0) exchange();
-  }
-  exchange();
-  exchange();
+  ASSERT_NO_FATAL_FAILURE(FeedInstances(*one, *a, *b, KafkaRecords(lines, nullptr)));
   for (KafkaInstance* inst : {one.get(), a.get(), b.get()})
     ASSERT_TRUE(inst->engine->Commit().ok());
   // Compare everything but the last days, which depend on how the end of the

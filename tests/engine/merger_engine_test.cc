@@ -409,27 +409,8 @@ TEST_F(MergerEngineTest, OnKafkaOldCodesKeyedByThemselvesAreForwardedExactly) {
   auto one = MakeKafkaInstance(plan, Dir("one"), {0, 1, 2, 3, 4, 5});
   auto a = MakeKafkaInstance(plan, Dir("a"), {0, 2, 4});
   auto b = MakeKafkaInstance(plan, Dir("b"), {1, 3, 5});
-  auto exchange = [&] {
-    ExchangeNational(*a, *b);
-    one->engine->TakeNationalSnapshots();
-  };
-  simdjson::dom::parser parser;
   const std::vector<size_t> order = InterleavePartitions(feed->merged, 6, 2000, 29);
-  std::vector<int64_t> offset(6, 0);
-  for (size_t n = 0; n < order.size(); ++n) {
-    const std::string& line = feed->merged[order[n]];
-    simdjson::padded_string json(line);
-    connectors::SourceRecord r;
-    r.payload = line;
-    r.partition = KafkaPartitionForKey(parser.parse(json)["municipality"].get_string().value(), 6);
-    r.offset = offset[static_cast<size_t>(r.partition)]++;
-    r.next_offset = r.offset + 1;
-    ASSERT_TRUE(one->engine->Process(r, "events", false).ok());
-    KafkaInstance* owner = r.partition % 2 == 0 ? a.get() : b.get();
-    ASSERT_TRUE(owner->engine->Process(r, "events", false).ok());
-    if (n % 500 == 0) exchange();
-  }
-  exchange();
+  ASSERT_NO_FATAL_FAILURE(FeedInstances(*one, *a, *b, KafkaRecords(feed->merged, &order)));
   ASSERT_TRUE(one->engine->Drain().ok());
   for (KafkaInstance* inst : {one.get(), a.get(), b.get()})
     ASSERT_TRUE(inst->engine->Commit().ok());

@@ -254,6 +254,9 @@ class Engine {
   // every partition forwarding here cover the final buckets the clock at `t`
   // closes; publishes this partition's own batch first.
   bool ForwardsReady(PartitionState& part, TimeMs t);
+  // The final bucket (hours when the plan uses them, else days) a clock at
+  // `t` has closed, as WindowStore::Advance moves it.
+  int64_t FinestFinalAt(TimeMs t) const;
   void PublishForwards(PartitionState& part, int64_t from, int64_t to);
   // Counts the forwarded events that close with final buckets (from, to].
   void TakeForwards(PartitionState& part, int64_t from, int64_t to);
